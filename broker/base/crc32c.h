@@ -17,7 +17,9 @@ std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t siz
 inline std::uint32_t crc32c(const void* data, std::size_t size) {
   return crc32c_extend(0, data, size);
 }
-inline std::uint32_t crc32c(std::string_view data) { return crc32c(data.data(), data.size()); }
+inline std::uint32_t crc32c(std::string_view data) {
+  return crc32c(data.data(), data.size());
+}
 inline std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
   return crc32c_extend(crc, data.data(), data.size());
 }

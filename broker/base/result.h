@@ -12,20 +12,20 @@
 namespace dledger {
 
 enum class ErrorCode {
-  kInvalidArgument,   // caller passed something malformed (config value, peers string, frame)
-  kNotFound,          // index / key absent
-  kOutOfRange,        // index outside the retained range
-  kCorruption,        // checksum mismatch or impossible on-disk content
-  kIo,                // operating system I/O error
-  kDiskFull,          // ENOSPC / EDQUOT
-  kNotLeader,         // request needs the leader
-  kTransferring,      // leadership transfer in progress, proposals refused
-  kBusy,              // another change in progress (e.g. membership change not yet committed)
-  kOverloaded,        // back-pressure: too many pending requests
-  kTimeout,           // deadline passed
-  kStopped,           // component shut down
-  kUnavailable,       // peer or service unreachable
-  kInternal,          // broken invariant (a bug)
+  kInvalidArgument,  // caller passed something malformed (config value, peers string, frame)
+  kNotFound,         // index / key absent
+  kOutOfRange,       // index outside the retained range
+  kCorruption,       // checksum mismatch or impossible on-disk content
+  kIo,               // operating system I/O error
+  kDiskFull,         // ENOSPC / EDQUOT
+  kNotLeader,        // request needs the leader
+  kTransferring,     // leadership transfer in progress, proposals refused
+  kBusy,             // another change in progress (e.g. membership change not yet committed)
+  kOverloaded,       // back-pressure: too many pending requests
+  kTimeout,          // deadline passed
+  kStopped,          // component shut down
+  kUnavailable,      // peer or service unreachable
+  kInternal,         // broken invariant (a bug)
 };
 
 const char* error_code_name(ErrorCode code);
@@ -44,7 +44,7 @@ inline Error make_error(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
@@ -96,20 +96,34 @@ class [[nodiscard]] Status {
 
 inline const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kOutOfRange: return "OutOfRange";
-    case ErrorCode::kCorruption: return "Corruption";
-    case ErrorCode::kIo: return "IoError";
-    case ErrorCode::kDiskFull: return "DiskFull";
-    case ErrorCode::kNotLeader: return "NotLeader";
-    case ErrorCode::kTransferring: return "Transferring";
-    case ErrorCode::kBusy: return "Busy";
-    case ErrorCode::kOverloaded: return "Overloaded";
-    case ErrorCode::kTimeout: return "Timeout";
-    case ErrorCode::kStopped: return "Stopped";
-    case ErrorCode::kUnavailable: return "Unavailable";
-    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kOutOfRange:
+      return "OutOfRange";
+    case ErrorCode::kCorruption:
+      return "Corruption";
+    case ErrorCode::kIo:
+      return "IoError";
+    case ErrorCode::kDiskFull:
+      return "DiskFull";
+    case ErrorCode::kNotLeader:
+      return "NotLeader";
+    case ErrorCode::kTransferring:
+      return "Transferring";
+    case ErrorCode::kBusy:
+      return "Busy";
+    case ErrorCode::kOverloaded:
+      return "Overloaded";
+    case ErrorCode::kTimeout:
+      return "Timeout";
+    case ErrorCode::kStopped:
+      return "Stopped";
+    case ErrorCode::kUnavailable:
+      return "Unavailable";
+    case ErrorCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

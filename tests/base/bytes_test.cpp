@@ -36,7 +36,10 @@ TEST(Bytes, BigEndianPutsMostSignificantByteFirst) {
 }
 
 TEST(Bytes, TruncatedInputFailsWithoutReadingPastTheEnd) {
-  std::string buf("\x05\x00\x00\x00" "abc", 7);  // claims 5 bytes, has 3
+  std::string buf(
+      "\x05\x00\x00\x00"
+      "abc",
+      7);  // claims 5 bytes, has 3
   ByteReader r(buf);
   EXPECT_EQ(r.blob32(), "");
   EXPECT_FALSE(r.ok());

@@ -7,9 +7,13 @@
 namespace dledger {
 namespace {
 
-TEST(Crc32c, MatchesTheStandardCheckValue) { EXPECT_EQ(crc32c("123456789"), 0xE3069283u); }
+TEST(Crc32c, MatchesTheStandardCheckValue) {
+  EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
+}
 
-TEST(Crc32c, EmptyInputIsZero) { EXPECT_EQ(crc32c(""), 0u); }
+TEST(Crc32c, EmptyInputIsZero) {
+  EXPECT_EQ(crc32c(""), 0u);
+}
 
 TEST(Crc32c, ExtendEqualsChecksumOfConcatenation) {
   std::string a = "header-bytes-";
@@ -31,7 +35,8 @@ TEST(Crc32c, AllAlignmentsAgreeWithBytewiseComputation) {
   for (std::size_t start = 0; start < 8; ++start) {
     std::uint32_t whole = crc32c(data.data() + start, data.size() - start);
     std::uint32_t bytewise = 0;
-    for (std::size_t i = start; i < data.size(); ++i) bytewise = crc32c_extend(bytewise, &data[i], 1);
+    for (std::size_t i = start; i < data.size(); ++i)
+      bytewise = crc32c_extend(bytewise, &data[i], 1);
     EXPECT_EQ(whole, bytewise) << "start " << start;
   }
 }
