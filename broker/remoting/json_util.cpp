@@ -1,0 +1,141 @@
+#include "broker/remoting/json_util.h"
+
+#include <charconv>
+
+namespace dledger::remoting {
+
+using nlohmann::json;
+
+namespace {
+
+// Maximum nesting of objects/arrays, ignoring brackets inside strings. Stops early past `limit`.
+int max_nesting(std::string_view text, int limit) {
+  int depth = 0;
+  int max_depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      if (depth > max_depth) max_depth = depth;
+      if (max_depth > limit) return max_depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view what) {
+  if (max_nesting(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return make_error(ErrorCode::kInvalidArgument, std::string(what) +
+                                                       ": JSON nested deeper than " +
+                                                       std::to_string(kMaxJsonDepth) + " levels");
+  }
+  json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(what) + ": malformed JSON (" + std::to_string(text.size()) +
+                          " bytes, starts with " + quote_for_error(text) + ")");
+  }
+  return value;
+}
+
+std::string dump_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string_view json_type_name(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::binary:
+      return "binary";
+    case json::value_t::discarded:
+      return "discarded";
+  }
+  return "unknown";
+}
+
+std::optional<int64_t> parse_decimal_int(std::string_view text) {
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && (text.front() == '-' || text.front() == '+')) return std::nullopt;
+  }
+  if (text.empty()) return std::nullopt;
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string quote_for_error(std::string_view value) {
+  constexpr std::size_t kMax = 64;
+  std::string out = "'";
+  for (std::size_t i = 0; i < value.size() && i < kMax; ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+Result<int64_t> json_to_int(const json& value, std::string_view what, int64_t min, int64_t max) {
+  std::optional<int64_t> parsed;
+  if (value.is_number_integer() && !value.is_number_unsigned()) {
+    parsed = value.get<int64_t>();
+  } else if (value.is_number_unsigned()) {
+    uint64_t u = value.get<uint64_t>();
+    if (u <= static_cast<uint64_t>(INT64_MAX)) parsed = static_cast<int64_t>(u);
+  } else if (value.is_string()) {
+    parsed = parse_decimal_int(value.get_ref<const std::string&>());
+  } else {
+    return make_error(ErrorCode::kInvalidArgument, std::string(what) + " must be an integer, got " +
+                                                       std::string(json_type_name(value)) + " " +
+                                                       quote_for_error(dump_json(value)));
+  }
+  if (!parsed || *parsed < min || *parsed > max) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(what) + " = " + quote_for_error(dump_json(value)) +
+                          " is not an integer in [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+  }
+  return *parsed;
+}
+
+}  // namespace dledger::remoting
