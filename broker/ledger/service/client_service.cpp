@@ -1,0 +1,319 @@
+#include "broker/ledger/service/client_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace dledger::service {
+
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 64 * 1024;
+
+// Lets backend threads post to the I/O thread while it exists, and drop results after stop.
+struct Poster {
+  std::mutex mu;
+  asio::io_context* io = nullptr;
+
+  template <typename F>
+  void post(F&& f) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (io != nullptr) asio::post(*io, std::forward<F>(f));
+  }
+};
+
+class LedgerBackend final : public ClientBackend {
+ public:
+  explicit LedgerBackend(ledger::LedgerServer& server) : server_(server) {}
+
+  void append(std::vector<std::string> entries, ledger::AppendCallback done) override {
+    if (entries.size() == 1) {
+      server_.append(std::move(entries.front()), std::move(done));
+    } else {
+      server_.append_batch(std::move(entries), std::move(done));
+    }
+  }
+  Result<ledger::CommittedEntry> get(std::uint64_t index) override { return server_.get(index); }
+  raft::NodeId leader_id() override { return server_.status().leader_id; }
+
+ private:
+  ledger::LedgerServer& server_;
+};
+
+}  // namespace
+
+std::unique_ptr<ClientBackend> make_ledger_backend(ledger::LedgerServer& server) {
+  return std::make_unique<LedgerBackend>(server);
+}
+
+Result<ClientServiceOptions> ClientServiceOptions::from_properties(const Properties& props) {
+  ClientServiceOptions o;
+  auto host = props.get_string("clientHost", std::string("0.0.0.0"));
+  if (!host.ok()) return host.error();
+  o.host = *host;
+  auto port = props.get_int("clientPort", kDefaultClientPort, 0, 65535);
+  if (!port.ok()) return port.error();
+  o.port = static_cast<std::uint16_t>(*port);
+  auto frame = props.get_int("clientMaxFrameBytes", kDefaultMaxFrameBytes, 1024, 1ll << 30);
+  if (!frame.ok()) return frame.error();
+  o.limits.max_frame_bytes = static_cast<std::uint32_t>(*frame);
+  return o;
+}
+
+class Session;
+
+struct ClientService::Impl {
+  ClientServiceOptions options;
+  ClientBackend& backend;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor{io};
+  std::shared_ptr<Poster> poster = std::make_shared<Poster>();
+  std::thread thread;
+  std::uint16_t port = 0;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // I/O thread only
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::mutex stop_mu;
+  bool stopped = false;
+
+  Impl(ClientServiceOptions o, ClientBackend& b) : options(std::move(o)), backend(b) {}
+  void accept_next();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ClientService::Impl& service, asio::ip::tcp::socket socket)
+      : service_(service), socket_(std::move(socket)), reader_(service.options.limits) {
+    std::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown")
+               : remote.address().to_string() + ":" + std::to_string(remote.port());
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
+
+  void start() { read_more(); }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    service_.sessions.erase(this);
+  }
+
+ private:
+  void read_more() {
+    if (closed_ || reading_) return;
+    if (inflight_ >= service_.options.max_inflight_per_connection) return;  // back-pressure
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_, sizeof(read_buffer_)),
+        [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+        spdlog::debug("client {}: read failed: {}", peer_, ec.message());
+      }
+      close();
+      return;
+    }
+    reader_.feed(read_buffer_, n);
+    while (!closed_) {
+      auto frame = reader_.next();
+      if (!frame.ok()) {
+        violation(frame.error().message);
+        return;
+      }
+      if (!frame->has_value()) break;
+      handle_frame(**frame);
+    }
+    flush();
+    read_more();
+  }
+
+  void violation(const std::string& reason) {
+    service_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("client {}: closing connection: {}", peer_, reason);
+    close();
+  }
+
+  void handle_frame(const FrameReader::Frame& frame) {
+    service_.requests.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t id = frame.header.request_id;
+    switch (frame.header.kind) {
+      case FrameKind::kAppendRequest: {
+        auto req = decode_append_request(frame.body, service_.options.limits);
+        if (!req.ok()) return violation(req.error().message);
+        const auto count = static_cast<std::uint32_t>(req->entries.size());
+        ++inflight_;
+        std::weak_ptr<Session> weak = weak_from_this();
+        std::shared_ptr<Poster> poster = service_.poster;
+        service_.backend.append(std::move(req->entries),
+                                [weak, poster, id, count](Result<ledger::AppendResult> result) {
+                                  poster->post([weak, id, count, result = std::move(result)]() {
+                                    if (auto self = weak.lock())
+                                      self->on_append_done(id, count, result);
+                                  });
+                                });
+        return;
+      }
+      case FrameKind::kGetRequest: {
+        auto req = decode_get_request(frame.body);
+        if (!req.ok()) return violation(req.error().message);
+        auto entry = service_.backend.get(req->index);
+        if (!entry.ok()) {
+          reply_error(id, entry.error());
+        } else {
+          GetResponse resp{entry->index, entry->term, entry->type, std::move(entry->data)};
+          encode_get_response(id, resp, &out_);
+        }
+        return;
+      }
+      default:
+        return violation(std::string("unexpected ") + frame_kind_name(frame.header.kind) +
+                         " frame from a client");
+    }
+  }
+
+  void on_append_done(std::uint64_t id, std::uint32_t count,
+                      const Result<ledger::AppendResult>& result) {
+    --inflight_;
+    if (closed_) return;
+    if (result.ok()) {
+      encode_append_response(id, AppendResponse{result->index, result->term, count}, &out_);
+    } else {
+      reply_error(id, result.error());
+    }
+    flush();
+    read_more();
+  }
+
+  void reply_error(std::uint64_t id, const Error& error) {
+    ErrorResponse resp;
+    resp.code = error.code;
+    resp.message = error.message;
+    if (error.code == ErrorCode::kNotLeader) resp.leader_id = service_.backend.leader_id();
+    encode_error_response(id, resp, &out_);
+  }
+
+  void flush() {
+    if (closed_ || writing_ || out_.empty()) return;
+    writing_ = true;
+    writing_buffer_.swap(out_);
+    out_.clear();
+    asio::async_write(socket_, asio::buffer(writing_buffer_),
+                      [self = shared_from_this()](std::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->writing_buffer_.clear();
+                        if (ec) {
+                          if (!self->closed_) {
+                            spdlog::debug("client {}: write failed: {}", self->peer_, ec.message());
+                          }
+                          self->close();
+                          return;
+                        }
+                        self->flush();
+                      });
+  }
+
+  ClientService::Impl& service_;
+  asio::ip::tcp::socket socket_;
+  std::string peer_;
+  FrameReader reader_;
+  char read_buffer_[kReadChunkBytes];
+  std::string out_;
+  std::string writing_buffer_;
+  std::uint32_t inflight_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+void ClientService::Impl::accept_next() {
+  acceptor.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      spdlog::warn("client service: accept failed: {}", ec.message());
+    } else {
+      accepted.fetch_add(1, std::memory_order_relaxed);
+      auto session = std::make_shared<Session>(*this, std::move(socket));
+      sessions.emplace(session.get(), session);
+      session->start();
+    }
+    accept_next();
+  });
+}
+
+Result<std::unique_ptr<ClientService>> ClientService::start(ClientServiceOptions options,
+                                                            ClientBackend& backend) {
+  auto impl = std::make_unique<Impl>(std::move(options), backend);
+  std::error_code ec;
+  auto address = asio::ip::make_address(impl->options.host, ec);
+  if (ec) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "clientHost = '" + impl->options.host + "': not an IP address");
+  }
+  asio::ip::tcp::endpoint endpoint(address, impl->options.port);
+  const std::string where = impl->options.host + ":" + std::to_string(impl->options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      "client service: cannot listen on " + where + ": " + ec.message());
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->poster->io = &impl->io;
+  impl->accept_next();
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<ClientService>(new ClientService(std::move(impl)));
+}
+
+ClientService::ClientService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ClientService::~ClientService() {
+  stop();
+}
+
+void ClientService::stop() {
+  std::lock_guard<std::mutex> lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  Impl* impl = impl_.get();
+  asio::post(impl->io, [impl] {
+    std::error_code ec;
+    impl->acceptor.close(ec);
+    auto sessions = impl->sessions;
+    for (auto& [raw, weak] : sessions) {
+      if (auto s = weak.lock()) s->close();
+    }
+    impl->io.stop();
+  });
+  if (impl->thread.joinable()) impl->thread.join();
+  {
+    std::lock_guard<std::mutex> poster_lock(impl->poster->mu);
+    impl->poster->io = nullptr;
+  }
+}
+
+std::uint16_t ClientService::port() const {
+  return impl_->port;
+}
+
+ClientService::Stats ClientService::stats() const {
+  return Stats{impl_->accepted.load(), impl_->protocol_errors.load(), impl_->requests.load()};
+}
+
+}  // namespace dledger::service
