@@ -72,7 +72,7 @@ using RandomSource = std::function<std::uint64_t()>;
 // Test-only faults that break safety on purpose, to prove the simulator's checkers can fail.
 // Never set in production (the ledger server refuses a config that sets them).
 struct TestFaults {
-  bool skip_up_to_date_vote_check = false;   // grant votes to candidates with stale logs
+  bool skip_up_to_date_vote_check = false;        // grant votes to candidates with stale logs
   bool commit_previous_term_by_counting = false;  // count replicas for entries of older terms
 };
 
@@ -207,6 +207,12 @@ class RaftCore {
   virtual std::uint64_t last_index() const = 0;    // including unpersisted entries
   virtual const Membership& membership() const = 0;
   virtual CoreStatus status() const = 0;
+
+  // Runtime safety invariants of this member (LogCabin style), checked after every input: term
+  // never decreases, at most one vote per term, commit never goes back, commit <= last index.
+  // Returns the first violation seen (kInternal), if any.
+  // Debug builds also abort on a violation.
+  virtual Status check_invariants() const { return Status(); }
 };
 
 }  // namespace dledger::raft

@@ -83,15 +83,15 @@ struct Snapshot {
 };
 
 enum class MessageType : std::uint8_t {
-  kPreVote = 1,            // would you vote for me at term+1? (term = proposed term; no state change)
+  kPreVote = 1,  // would you vote for me at term+1? (term = proposed term; no state change)
   kPreVoteResponse = 2,
-  kVote = 3,               // RequestVote
+  kVote = 3,  // RequestVote
   kVoteResponse = 4,
-  kAppend = 5,             // AppendEntries (entries may be empty: heartbeat / probe)
+  kAppend = 5,  // AppendEntries (entries may be empty: heartbeat / probe)
   kAppendResponse = 6,
   kInstallSnapshot = 7,
   kInstallSnapshotResponse = 8,
-  kTimeoutNow = 9,         // leadership transfer: campaign now, skipping pre-vote
+  kTimeoutNow = 9,  // leadership transfer: campaign now, skipping pre-vote
 };
 
 const char* message_type_name(MessageType type);

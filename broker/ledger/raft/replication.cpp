@@ -1,0 +1,321 @@
+// Replication: proposals, AppendEntries on both sides, flow control and commit.
+#include <algorithm>
+#include <utility>
+
+#include "broker/ledger/raft/raft_node.h"
+
+namespace dledger::raft {
+
+Result<std::uint64_t> RaftNode::propose(std::string data) {
+  std::vector<std::string> batch;
+  batch.push_back(std::move(data));
+  return propose_batch(std::move(batch));
+}
+
+Result<std::uint64_t> RaftNode::propose_batch(std::vector<std::string> data) {
+  if (role_ != Role::kLeader) {
+    return make_error(ErrorCode::kNotLeader, "not the leader (leader: " + node_name(leader_) + ")");
+  }
+  if (transfer_target_ != kNoNode) {
+    return make_error(ErrorCode::kTransferring,
+                      "leadership transfer to " + node_name(transfer_target_) + " in progress");
+  }
+  if (data.empty()) return make_error(ErrorCode::kInvalidArgument, "empty proposal batch");
+  std::vector<Entry> entries;
+  entries.reserve(data.size());
+  std::uint64_t index = log_.last_index();
+  for (std::string& d : data) {
+    Entry e;
+    e.index = ++index;
+    e.term = term();
+    e.type = EntryType::kNormal;
+    e.data = std::move(d);
+    entries.push_back(std::move(e));
+  }
+  Result<std::uint64_t> first = append_as_leader(std::move(entries));
+  observe_invariants();
+  return first;
+}
+
+// Appends to the leader's own log (persisted by the caller in parallel) and replicates.
+Result<std::uint64_t> RaftNode::append_as_leader(std::vector<Entry> entries) {
+  std::uint64_t first = entries.front().index;
+  record_configs(entries);
+  log_.append(std::move(entries));
+  broadcast_append();
+  return first;
+}
+
+void RaftNode::broadcast_append() {
+  for (const auto& entry : progress_) send_appends_or_commit(entry.first);
+}
+
+// After the commit index advanced: followers with nothing new to receive learn it from a
+// heartbeat (capped at their match index).
+void RaftNode::broadcast_commit() {
+  for (const auto& entry : progress_) send_appends_or_commit(entry.first);
+}
+
+void RaftNode::send_appends_or_commit(NodeId to) {
+  bool sent = false;
+  while (send_append(to, false)) sent = true;
+  if (sent) return;
+  auto it = progress_.find(to);
+  if (it == progress_.end()) return;
+  const Progress& pr = it->second;
+  if (pr.state == ProgressState::kReplicate && std::min(commit_, pr.match_index) > pr.sent_commit) {
+    send_heartbeat(to);
+  }
+}
+
+bool RaftNode::send_append(NodeId to, bool send_if_empty) {
+  auto it = progress_.find(to);
+  if (it == progress_.end()) return false;
+  Progress& pr = it->second;
+  if (pr.paused(config_.max_inflight_messages, config_.max_inflight_bytes)) return false;
+
+  std::uint64_t prev_index = pr.next_index - 1;
+  Result<std::uint64_t> prev_term = log_.term(prev_index);
+  if (!prev_term.ok()) return send_snapshot(to, pr);  // compacted: the follower needs a snapshot
+
+  std::vector<Entry> entries;
+  std::uint64_t last = log_.last_index();
+  if (pr.next_index <= last) {
+    Result<std::vector<Entry>> batch =
+        log_.entries(pr.next_index, last + 1, config_.max_message_bytes);
+    if (!batch.ok()) return send_snapshot(to, pr);
+    entries = std::move(*batch);
+  }
+  if (entries.empty() && !send_if_empty) return false;
+
+  Message m;
+  m.type = MessageType::kAppend;
+  m.to = to;
+  m.term = term();
+  m.log_index = prev_index;
+  m.log_term = *prev_term;
+  m.commit = commit_;
+  if (!entries.empty()) {
+    std::uint64_t bytes = 0;
+    for (const Entry& e : entries) bytes += e.data.size();
+    pr.sent_commit = std::max(pr.sent_commit, std::min(commit_, entries.back().index));
+    if (pr.state == ProgressState::kReplicate) {
+      pr.next_index = entries.back().index + 1;
+      pr.inflights.add(entries.back().index, bytes);
+    }
+  }
+  if (pr.state == ProgressState::kProbe) pr.probe_sent = true;
+  m.entries = std::move(entries);
+  send(std::move(m));
+  return true;
+}
+
+// A heartbeat is an empty Append anchored at the follower's match index; it carries the commit
+// index capped at that match (like etcd), so a follower never learns a commit index for entries
+// it may not hold.
+void RaftNode::send_heartbeat(NodeId to) {
+  auto it = progress_.find(to);
+  if (it == progress_.end()) return;
+  Progress& pr = it->second;
+  Message m;
+  m.type = MessageType::kAppend;
+  m.to = to;
+  m.term = term();
+  Result<std::uint64_t> match_term = log_.term(pr.match_index);
+  if (match_term.ok()) {
+    m.log_index = pr.match_index;
+    m.log_term = *match_term;
+    m.commit = std::min(commit_, pr.match_index);
+    pr.sent_commit = std::max(pr.sent_commit, m.commit);
+  }  // else: match compacted away; a bare liveness message (log_index 0, commit 0)
+  send(std::move(m));
+}
+
+// Follower side of AppendEntries (m.term == term(); we are a follower of m.from).
+Status RaftNode::handle_append(const Message& m) {
+  leader_ = m.from;
+  election_elapsed_ = 0;
+
+  // Skip what we already hold as committed: it is identical to the leader's.
+  std::uint64_t prev_index = m.log_index;
+  std::uint64_t prev_term = m.log_term;
+  std::size_t skip = 0;
+  if (prev_index < commit_) {
+    std::uint64_t end = m.log_index + m.entries.size();
+    if (end <= commit_) {
+      Message r = reply_to(m, MessageType::kAppendResponse);
+      r.success = true;
+      r.match_index = commit_;
+      send_after_persist(std::move(r));
+      return Status();
+    }
+    skip = static_cast<std::size_t>(commit_ - prev_index);
+    prev_index = commit_;
+    prev_term = m.entries[skip - 1].term;
+  }
+
+  if (!log_.matches(prev_index, prev_term)) {
+    reject_append(m);
+    return Status();
+  }
+
+  // Find the first entry we do not already hold; everything from there on replaces our suffix.
+  std::uint64_t last = log_.last_index();
+  std::size_t k = skip;
+  while (k < m.entries.size()) {
+    const Entry& e = m.entries[k];
+    if (e.index > last || !log_.matches(e.index, e.term)) break;
+    ++k;
+  }
+  if (k < m.entries.size()) {
+    std::uint64_t from = m.entries[k].index;
+    if (from <= commit_) {
+      // Cannot happen with a correct leader: refuse rather than lose a committed entry.
+      return make_error(ErrorCode::kInternal,
+                        "append from " + node_name(m.from) + " would truncate committed entry " +
+                            std::to_string(from) + " (commit " + std::to_string(commit_) + ")");
+    }
+    if (from <= last) revert_configs_from(from);
+    std::vector<Entry> suffix(m.entries.begin() + static_cast<std::ptrdiff_t>(k), m.entries.end());
+    record_configs(suffix);
+    log_.append(std::move(suffix));
+  }
+
+  std::uint64_t last_new = m.log_index + m.entries.size();
+  set_commit(std::max(commit_, std::min(m.commit, last_new)));
+  maybe_finish_repair(m.commit, m.term);
+
+  // Our log matches the leader's up to last_new. If our last entry is from the leader's term,
+  // it came from this leader, so (Log Matching) the whole log matches: say so, which lets a
+  // heartbeat answer recover an acknowledgement that was lost.
+  std::uint64_t match = last_new;
+  if (log_.last_index() > last_new && log_.matches(log_.last_index(), m.term)) {
+    match = log_.last_index();
+  }
+  Message r = reply_to(m, MessageType::kAppendResponse);
+  r.success = true;
+  r.match_index = match;
+  send_after_persist(std::move(r));  // acknowledges entries: only once they are durable
+  return Status();
+}
+
+// Rejection with a conflict hint (Raft §5.3 optimisation): the term of our entry at the
+// rejected index and the first index we hold with that term, so the leader can skip a whole
+// term per round trip. Terms never decrease along the log, so a binary search finds it.
+void RaftNode::reject_append(const Message& m) {
+  Message r = reply_to(m, MessageType::kAppendResponse);
+  r.success = false;
+  std::uint64_t last = log_.last_index();
+  r.match_index = last;
+  if (m.log_index > last) {
+    r.conflict_term = 0;
+    r.conflict_index = last + 1;
+  } else {
+    Result<std::uint64_t> t = log_.term(m.log_index);
+    if (t.ok()) {
+      r.conflict_term = *t;
+      std::optional<std::uint64_t> first = log_.first_index_of_term(*t, commit_ + 1, m.log_index);
+      r.conflict_index = first.value_or(m.log_index);
+    } else {
+      r.conflict_term = 0;
+      r.conflict_index = commit_ + 1;
+    }
+  }
+  send(std::move(r));  // a refusal promises nothing
+}
+
+// Leader side of AppendResponse.
+void RaftNode::handle_append_response(const Message& m) {
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  Progress& pr = it->second;
+  pr.recently_active = true;
+
+  if (!m.success) {
+    if (pr.state == ProgressState::kSnapshot) return;
+    if (pr.state == ProgressState::kReplicate && m.log_index <= pr.match_index) return;  // stale
+    if (pr.state == ProgressState::kProbe && m.log_index != pr.next_index - 1) return;   // stale
+    std::uint64_t hint = m.conflict_index;
+    if (m.conflict_term != 0) {
+      // If we hold entries of the follower's conflicting term, resume after our last one.
+      std::optional<std::uint64_t> j =
+          log_.last_index_with_term_at_most(m.conflict_term, m.log_index);
+      if (j.has_value() && log_.matches(*j, m.conflict_term)) hint = *j + 1;
+    }
+    pr.become_probe();
+    pr.next_index =
+        std::max(pr.match_index + 1, std::min(std::max<std::uint64_t>(hint, 1), m.log_index));
+    send_appends_or_commit(m.from);
+    return;
+  }
+
+  if (m.match_index > log_.last_index()) return;  // acknowledges entries we never sent
+  bool progressed = m.match_index > pr.match_index;
+  if (progressed) {
+    pr.match_index = m.match_index;
+    pr.ticks_without_progress = 0;
+    pr.inflights.free_to(pr.match_index);
+    if (pr.next_index <= pr.match_index) pr.next_index = pr.match_index + 1;
+  }
+  if (pr.state == ProgressState::kProbe && m.match_index == pr.match_index) {
+    pr.become_replicate();  // the probe found where our logs agree
+  } else if (pr.state == ProgressState::kSnapshot && pr.match_index >= pr.pending_snapshot) {
+    pr.become_replicate();
+  } else if (pr.state == ProgressState::kProbe) {
+    pr.probe_sent = false;  // heartbeat answer: probe again (the last probe may be lost)
+  }
+  NodeId from = m.from;
+  bool committed = progressed && maybe_commit();
+  if (role_ != Role::kLeader) return;  // a removed leader steps down once its removal commits
+  if (committed) {
+    broadcast_commit();
+  } else {
+    send_appends_or_commit(from);
+  }
+  maybe_send_timeout_now(from);
+}
+
+// Commit = highest index held by a quorum of voters (self only once persisted locally), and
+// only if that entry is from the current term (Raft §5.4.2, Figure 8).
+bool RaftNode::maybe_commit() {
+  const Membership& members = membership();
+  std::vector<std::uint64_t> matched;
+  matched.reserve(members.members.size());
+  for (const Member& member : members.members) {
+    if (!member.voter) continue;
+    if (member.id == config_.id) {
+      matched.push_back(log_.durable_index());
+    } else {
+      auto it = progress_.find(member.id);
+      matched.push_back(it == progress_.end() ? 0 : it->second.match_index);
+    }
+  }
+  if (matched.empty()) return false;
+  std::size_t q = members.quorum() - 1;
+  std::nth_element(matched.begin(), matched.begin() + static_cast<std::ptrdiff_t>(q), matched.end(),
+                   std::greater<>());
+  std::uint64_t candidate = matched[q];
+  if (candidate <= commit_) return false;
+  if (!config_.test_faults.commit_previous_term_by_counting && !log_.matches(candidate, term())) {
+    return false;  // older-term entries commit only indirectly
+  }
+  set_commit(candidate);
+  return true;
+}
+
+void RaftNode::set_commit(std::uint64_t commit) {
+  if (commit <= commit_) return;
+  commit_ = commit;
+  on_commit_advanced();
+}
+
+void RaftNode::maybe_finish_repair(std::uint64_t leader_commit, std::uint64_t leader_term) {
+  if (repair_until_ == 0) return;
+  if (log_.last_index() >= repair_until_ ||
+      (leader_commit > 0 && leader_commit <= log_.last_index() &&
+       log_.matches(leader_commit, leader_term))) {
+    repair_until_ = 0;
+  }
+}
+
+}  // namespace dledger::raft
