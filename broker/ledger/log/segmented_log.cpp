@@ -1,0 +1,733 @@
+// Reads and mutations of SegmentedLog. Opening and recovery live in log_recovery.cpp.
+#include "broker/ledger/log/segmented_log.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace dledger::log {
+
+namespace {
+
+constexpr char kMetaName[] = "meta";
+constexpr char kMetaTmpName[] = "meta.tmp";
+constexpr char kSnapshotTmpName[] = "snapshot.tmp";
+
+Error invalid(std::string message) {
+  return make_error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+bool valid_type(raft::EntryType t) {
+  return t == raft::EntryType::kNormal || t == raft::EntryType::kNoOp ||
+         t == raft::EntryType::kConfig;
+}
+
+}  // namespace
+
+SegmentedLog::SegmentedLog(Options options) : options_(std::move(options)) {}
+
+SegmentedLog::~SegmentedLog() {
+  // Best effort: persist a damage marker found by a read, so the next open verifies that region.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!failed_ && damaged_from_.load() != 0 && damaged_from_.load() != meta_.damaged_index) {
+    format::Meta meta = meta_;
+    meta.damaged_index = damaged_from_.load();
+    (void)write_meta_locked(meta);
+  }
+}
+
+std::uint64_t SegmentedLog::Segment::term_at(std::uint64_t index) const {
+  auto it = std::upper_bound(
+      term_runs.begin(), term_runs.end(), index,
+      [](std::uint64_t i, const format::TermRun& run) { return i < run.first_index; });
+  return it == term_runs.begin() ? 0 : std::prev(it)->term;
+}
+
+void SegmentedLog::warn(const std::string& message) {
+  if (options_.on_warning) {
+    options_.on_warning(message);
+  } else {
+    std::fprintf(stderr, "dledger log warning: %s\n", message.c_str());
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reads
+
+std::uint64_t SegmentedLog::first_index() const {
+  std::shared_lock lock(state_mu_);
+  return meta_.snapshot.index + 1;
+}
+
+std::uint64_t SegmentedLog::last_index() const {
+  std::shared_lock lock(state_mu_);
+  return last_index_;
+}
+
+raft::SnapshotMeta SegmentedLog::snapshot_meta() const {
+  std::shared_lock lock(state_mu_);
+  return meta_.snapshot;
+}
+
+raft::HardState SegmentedLog::hard_state() const {
+  std::shared_lock lock(state_mu_);
+  return meta_.hard_state;
+}
+
+std::uint64_t SegmentedLog::repair_until() const {
+  std::shared_lock lock(state_mu_);
+  return meta_.repair_until;
+}
+
+std::vector<RawConfigEntry> SegmentedLog::config_entries() const {
+  std::shared_lock lock(state_mu_);
+  return configs_;
+}
+
+std::size_t SegmentedLog::segment_count() const {
+  std::shared_lock lock(state_mu_);
+  return segments_.size();
+}
+
+std::uint64_t SegmentedLog::total_bytes() const {
+  std::shared_lock lock(state_mu_);
+  std::uint64_t total = 0;
+  for (const Segment& s : segments_) total += s.end_offset;
+  return total;
+}
+
+bool SegmentedLog::has_unsynced_data() const {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return unsynced_ || dir_dirty_;
+}
+
+const SegmentedLog::Segment* SegmentedLog::find_segment(std::uint64_t index) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), index,
+                             [](std::uint64_t i, const Segment& s) { return i < s.first_index; });
+  if (it == segments_.begin()) return nullptr;
+  const Segment& s = *std::prev(it);
+  if (s.count() == 0 || index > s.last_index()) return nullptr;
+  return &s;
+}
+
+std::uint64_t SegmentedLog::last_term() const {
+  std::shared_lock lock(state_mu_);
+  if (last_index_ == meta_.snapshot.index) return meta_.snapshot.term;
+  const Segment* s = find_segment(last_index_);
+  return s == nullptr ? 0 : s->term_at(last_index_);
+}
+
+Result<std::uint64_t> SegmentedLog::term(std::uint64_t index) const {
+  std::shared_lock lock(state_mu_);
+  if (index == meta_.snapshot.index) return meta_.snapshot.term;
+  if (index < meta_.snapshot.index || index > last_index_) {
+    return make_error(ErrorCode::kOutOfRange, "term(" + std::to_string(index) + "): log holds [" +
+                                                  std::to_string(meta_.snapshot.index) + ", " +
+                                                  std::to_string(last_index_) + "]");
+  }
+  const Segment* s = find_segment(index);
+  if (s == nullptr) {
+    return make_error(ErrorCode::kInternal, "index " + std::to_string(index) + " not indexed");
+  }
+  return s->term_at(index);
+}
+
+Error SegmentedLog::read_corruption(const Segment& segment, std::uint64_t offset,
+                                    std::uint64_t index, const std::string& reason) const {
+  std::uint64_t prev = damaged_from_.load();
+  while ((prev == 0 || index < prev) && !damaged_from_.compare_exchange_weak(prev, index)) {
+  }
+  return make_error(ErrorCode::kCorruption,
+                    path(segment.name) + ": entry " + std::to_string(index) + " at offset " +
+                        std::to_string(offset) + ": " + reason +
+                        " (the log serves nothing from this index on; reopen to quarantine it)");
+}
+
+Result<raft::Entry> SegmentedLog::read(std::uint64_t index) const {
+  auto r = read_range(index, index + 1, 0);
+  if (!r) return r.error();
+  return std::move(r.value().front());
+}
+
+Result<std::vector<raft::Entry>> SegmentedLog::entries(std::uint64_t lo, std::uint64_t hi,
+                                                       std::uint64_t max_bytes) const {
+  return read_range(lo, hi, max_bytes);
+}
+
+Result<std::vector<raft::Entry>> SegmentedLog::read_range(std::uint64_t lo, std::uint64_t hi,
+                                                          std::uint64_t max_bytes) const {
+  std::shared_lock lock(state_mu_);
+  return read_range_locked(lo, hi, max_bytes);
+}
+
+Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t lo, std::uint64_t hi,
+                                                                 std::uint64_t max_bytes) const {
+  if (lo <= meta_.snapshot.index || hi > last_index_ + 1 || lo >= hi) {
+    return make_error(ErrorCode::kOutOfRange, "entries [" + std::to_string(lo) + ", " +
+                                                  std::to_string(hi) + "): log holds [" +
+                                                  std::to_string(meta_.snapshot.index + 1) + ", " +
+                                                  std::to_string(last_index_) + "]");
+  }
+  std::uint64_t damaged = damaged_from_.load();
+  if (damaged != 0 && hi > damaged) {
+    if (lo >= damaged) {
+      return make_error(ErrorCode::kCorruption, options_.dir + ": entry " + std::to_string(lo) +
+                                                    " is at or after damaged index " +
+                                                    std::to_string(damaged) +
+                                                    " (reopen the log to quarantine the damage)");
+    }
+    hi = damaged;
+  }
+  std::vector<raft::Entry> out;
+  std::uint64_t payload_total = 0;
+  std::uint64_t index = lo;
+  std::string buf;
+  while (index < hi) {
+    const Segment* s = find_segment(index);
+    if (s == nullptr) {
+      return make_error(ErrorCode::kInternal, "index " + std::to_string(index) + " not indexed");
+    }
+    // Entries of this segment within [index, hi) and the byte budget: one pread for all of them.
+    std::size_t first_slot = index - s->first_index;
+    std::size_t slot = first_slot;
+    std::uint64_t seg_hi = std::min<std::uint64_t>(hi, s->last_index() + 1);
+    bool budget_hit = false;
+    while (index + (slot - first_slot) < seg_hi) {
+      std::uint64_t bytes = s->entry_end(slot) - s->offsets[slot] - format::kEntryHeaderBytes;
+      if (!out.empty() || slot > first_slot) {
+        if (payload_total + bytes > max_bytes) {
+          budget_hit = true;
+          break;
+        }
+      }
+      payload_total += bytes;
+      ++slot;
+    }
+    if (slot == first_slot) break;  // budget exhausted at a segment boundary
+    std::uint64_t begin = s->offsets[first_slot];
+    std::uint64_t end = s->entry_end(slot - 1);
+    buf.resize(end - begin);
+    auto n = s->file->read_at(begin, buf.data(), buf.size());
+    if (!n) return n.error();
+    if (*n != buf.size()) {
+      return read_corruption(*s, begin + *n, index + 0,
+                             "file shorter than indexed (" + std::to_string(begin + *n) +
+                                 " bytes, expected at least " + std::to_string(end) + ")");
+    }
+    for (std::size_t i = first_slot; i < slot; ++i) {
+      std::uint64_t entry_index = s->first_index + i;
+      std::uint64_t off = s->offsets[i] - begin;
+      std::uint64_t len = s->entry_end(i) - s->offsets[i];
+      std::string_view bytes(buf.data() + off, len);
+      format::EntryHeader h;
+      format::HeaderCheck check = format::decode_entry_header(bytes, &h);
+      if (check != format::HeaderCheck::kOk) {
+        return read_corruption(*s, s->offsets[i], entry_index, format::header_check_name(check));
+      }
+      if (h.index != entry_index || h.payload_bytes + format::kEntryHeaderBytes != len) {
+        return read_corruption(*s, s->offsets[i], entry_index,
+                               "header says index " + std::to_string(h.index) + ", " +
+                                   std::to_string(h.payload_bytes) + " payload bytes");
+      }
+      if (!format::entry_crc_ok(bytes, h)) {
+        return read_corruption(*s, s->offsets[i], entry_index, "payload checksum mismatch");
+      }
+      raft::Entry e;
+      e.index = h.index;
+      e.term = h.term;
+      e.type = static_cast<raft::EntryType>(h.type);
+      e.data.assign(bytes.data() + format::kEntryHeaderBytes, h.payload_bytes);
+      out.push_back(std::move(e));
+    }
+    index = s->first_index + slot;
+    if (budget_hit) break;
+  }
+  return out;
+}
+
+Result<raft::Snapshot> SegmentedLog::snapshot() const {
+  std::uint64_t index;
+  {
+    std::shared_lock lock(state_mu_);
+    index = meta_.snapshot.index;
+  }
+  if (index == 0) return make_error(ErrorCode::kNotFound, options_.dir + ": no snapshot");
+  std::string file_path = path(format::snapshot_name(index));
+  auto file = options_.io->open(file_path, OpenMode::kRead);
+  if (!file) return file.error();
+  auto size = file.value()->size();
+  if (!size) return size.error();
+  std::string bytes(*size, '\0');
+  auto n = file.value()->read_at(0, bytes.data(), bytes.size());
+  if (!n) return n.error();
+  bytes.resize(*n);
+  auto snap = format::decode_snapshot(bytes, file_path);
+  if (!snap) return snap.error();
+  if (snap->meta.index != index) {
+    return make_error(ErrorCode::kCorruption,
+                      file_path + ": holds index " + std::to_string(snap->meta.index));
+  }
+  return snap;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Mutations
+
+Status SegmentedLog::check_writable() const {
+  if (failed_) {
+    return make_error(
+        failed_->code,
+        "log " + options_.dir + " failed earlier and must be reopened: " + failed_->message);
+  }
+  return Status();
+}
+
+Status SegmentedLog::fail(const Error& error) {
+  if (!failed_) failed_ = error;
+  return error;
+}
+
+Status SegmentedLog::append(const std::vector<raft::Entry>& entries) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return append_locked(entries);
+}
+
+Status SegmentedLog::truncate_and_append(const std::vector<raft::Entry>& entries) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (entries.empty()) return Status();
+  if (entries.front().index <= last_index_) {
+    if (Status s = truncate_suffix_locked(entries.front().index); !s) return s;
+  }
+  return append_locked(entries);
+}
+
+Status SegmentedLog::append_locked(const std::vector<raft::Entry>& entries) {
+  if (Status s = check_writable(); !s) return s;
+  if (entries.empty()) return Status();
+  // Validate everything before writing anything.
+  std::uint64_t prev_term = 0;
+  {
+    std::uint64_t li = last_index_;
+    if (li == meta_.snapshot.index) {
+      prev_term = meta_.snapshot.term;
+    } else if (const Segment* s = find_segment(li)) {
+      prev_term = s->term_at(li);
+    }
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const raft::Entry& e = entries[i];
+    if (e.index != last_index_ + 1 + i) {
+      return invalid("append to " + options_.dir + ": entry " + std::to_string(i) + " has index " +
+                     std::to_string(e.index) + ", expected " + std::to_string(last_index_ + 1 + i) +
+                     " (truncate first to overwrite)");
+    }
+    if (e.term < prev_term || e.term == 0) {
+      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) +
+                     " has term " + std::to_string(e.term) + " below the previous term " +
+                     std::to_string(prev_term) + " (or zero)");
+    }
+    if (!valid_type(e.type)) {
+      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) +
+                     " has unknown type " + std::to_string(static_cast<int>(e.type)));
+    }
+    if (e.data.size() > format::kMaxEntryPayloadBytes) {
+      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) + " has " +
+                     std::to_string(e.data.size()) + " bytes, more than the maximum " +
+                     std::to_string(format::kMaxEntryPayloadBytes));
+    }
+    prev_term = e.term;
+  }
+
+  const std::uint64_t first_new = entries.front().index;
+  std::string buf;
+  struct Pending {
+    std::uint64_t offset;
+    const raft::Entry* entry;
+  };
+  std::vector<Pending> pending;
+
+  // Writes `buf` at the end of the open segment and publishes `pending` in the index.
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return Status();
+    Segment& open = segments_.back();
+    if (Status s = open.file->write_at(open.end_offset, buf); !s) {
+      // Drop any partially written bytes so a later append does not sit in front of them.
+      if (Status t = open.file->truncate(open.end_offset); !t) (void)fail(t.error());
+      return s;
+    }
+    std::unique_lock state(state_mu_);
+    for (const Pending& p : pending) {
+      const raft::Entry& e = *p.entry;
+      if (open.term_runs.empty() || open.term_runs.back().term != e.term) {
+        open.term_runs.push_back(format::TermRun{e.index, e.term});
+      }
+      open.offsets.push_back(static_cast<std::uint32_t>(p.offset));
+      if (e.type == raft::EntryType::kConfig) configs_.push_back(RawConfigEntry{e.index, e.data});
+    }
+    open.end_offset += buf.size();
+    last_index_ = pending.back().entry->index;
+    unsynced_ = true;
+    buf.clear();
+    pending.clear();
+    return Status();
+  };
+
+  auto rollback = [&](const Status& error) -> Status {
+    if (last_index_ >= first_new) {
+      if (Status s = truncate_suffix_locked(first_new); !s) (void)fail(s.error());
+    }
+    return error;
+  };
+
+  if (Status s = ensure_open_segment_locked(); !s) return s;
+  for (const raft::Entry& e : entries) {
+    std::uint64_t size = format::kEntryHeaderBytes + e.data.size();
+    Segment& open = segments_.back();
+    bool non_empty = open.count() > 0 || !pending.empty();
+    if (non_empty && open.end_offset + buf.size() + size > options_.segment_bytes) {
+      if (Status s = flush(); !s) return rollback(s);
+      if (Status s = seal_open_segment_locked(); !s) return rollback(s);
+      if (Status s = ensure_open_segment_locked(); !s) return rollback(s);
+    }
+    pending.push_back(Pending{segments_.back().end_offset + buf.size(), &e});
+    format::encode_entry(e, &buf);
+  }
+  if (Status s = flush(); !s) return rollback(s);
+  return Status();
+}
+
+Status SegmentedLog::ensure_open_segment_locked() {
+  if (!segments_.empty() && !segments_.back().closed) return Status();
+  Segment seg;
+  seg.first_index = last_index_ + 1;
+  seg.name = format::open_segment_name(seg.first_index);
+  auto file = options_.io->open(path(seg.name), OpenMode::kCreateNew);
+  if (!file) return file.error();
+  seg.file = std::shared_ptr<File>(std::move(file).value());
+  dir_dirty_ = true;
+  std::unique_lock state(state_mu_);
+  segments_.push_back(std::move(seg));
+  return Status();
+}
+
+Status SegmentedLog::seal_open_segment_locked() {
+  Segment& seg = segments_.back();
+  if (seg.closed || seg.count() == 0) return Status();
+  if (Status s = seg.file->sync(); !s) return fail(s.error());
+  format::SegmentIndex idx;
+  idx.first_index = seg.first_index;
+  idx.last_index = seg.last_index();
+  idx.segment_bytes = seg.end_offset;
+  idx.sealed_at_unix_ms = options_.now_unix_ms();
+  idx.offsets = seg.offsets;
+  idx.term_runs = seg.term_runs;
+  {
+    std::shared_lock state(state_mu_);
+    for (const RawConfigEntry& c : configs_) {
+      if (c.index >= idx.first_index && c.index <= idx.last_index) {
+        idx.config_indexes.push_back(c.index);
+      }
+    }
+  }
+  const std::string idx_name = format::closed_index_name(idx.first_index, idx.last_index);
+  const std::string closed_name = format::closed_segment_name(idx.first_index, idx.last_index);
+  auto cleanup = [&](const Status& s) {
+    (void)options_.io->remove(path(idx_name));
+    return s;
+  };
+  {
+    auto file = options_.io->open(path(idx_name), OpenMode::kCreateNew);
+    if (!file) return file.error();
+    std::string bytes = format::encode_segment_index(idx);
+    if (Status s = file.value()->write_at(0, bytes); !s) return cleanup(s);
+    if (Status s = file.value()->sync(); !s) return cleanup(s);
+  }
+  if (Status s = options_.io->sync_dir(options_.dir); !s) return cleanup(s);
+  if (Status s = options_.io->rename(path(seg.name), path(closed_name)); !s) return cleanup(s);
+  {
+    std::unique_lock state(state_mu_);
+    seg.closed = true;
+    seg.name = closed_name;
+    seg.sealed_at_unix_ms = idx.sealed_at_unix_ms;
+  }
+  if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+  return Status();
+}
+
+Status SegmentedLog::remove_segment_files_locked(const Segment& segment) {
+  if (Status s = options_.io->remove(path(segment.name)); !s) return s;
+  if (segment.closed) {
+    (void)options_.io->remove(
+        path(format::closed_index_name(segment.first_index, segment.last_index())));
+  }
+  return Status();
+}
+
+Status SegmentedLog::truncate_suffix(std::uint64_t from_index) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return truncate_suffix_locked(from_index);
+}
+
+Status SegmentedLog::truncate_suffix_locked(std::uint64_t from_index) {
+  // Rollbacks of a failed append call this in the failed state too: only refuse bad arguments.
+  if (from_index <= meta_.snapshot.index || from_index > last_index_ + 1) {
+    return invalid("truncate_suffix(" + std::to_string(from_index) + ") on " + options_.dir +
+                   ": must be in (" + std::to_string(meta_.snapshot.index) + ", " +
+                   std::to_string(last_index_ + 1) + "]");
+  }
+  if (from_index == last_index_ + 1) return Status();
+  // Unpublish first: from here on readers cannot reach the discarded entries.
+  {
+    std::unique_lock state(state_mu_);
+    last_index_ = from_index - 1;
+    while (!configs_.empty() && configs_.back().index >= from_index) configs_.pop_back();
+  }
+  // 1. Whole segments at or after from_index, highest first.
+  bool removed_any = false;
+  while (!segments_.empty() && segments_.back().first_index >= from_index) {
+    Segment seg;
+    {
+      std::unique_lock state(state_mu_);
+      seg = std::move(segments_.back());
+      segments_.pop_back();
+    }
+    if (Status s = remove_segment_files_locked(seg); !s) return fail(s.error());
+    removed_any = true;
+  }
+  if (removed_any) {
+    if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+    dir_dirty_ = false;
+  }
+  // 2. The segment holding from_index, if any.
+  if (!segments_.empty() && segments_.back().count() > 0 &&
+      segments_.back().last_index() >= from_index) {
+    Segment& seg = segments_.back();
+    if (seg.closed) {
+      std::string idx_name = format::closed_index_name(seg.first_index, seg.last_index());
+      std::string open_name = format::open_segment_name(seg.first_index);
+      if (Status s = options_.io->rename(path(seg.name), path(open_name)); !s) {
+        return fail(s.error());
+      }
+      {
+        std::unique_lock state(state_mu_);
+        seg.closed = false;
+        seg.name = open_name;
+      }
+      if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+      (void)options_.io->remove(path(idx_name));  // an orphan .idx is deleted on open anyway
+    }
+    std::size_t keep = from_index - seg.first_index;
+    std::uint64_t new_end = seg.offsets[keep];
+    {
+      std::unique_lock state(state_mu_);
+      seg.offsets.resize(keep);
+      while (!seg.term_runs.empty() && seg.term_runs.back().first_index >= from_index) {
+        seg.term_runs.pop_back();
+      }
+      seg.end_offset = new_end;
+    }
+    if (Status s = seg.file->truncate(new_end); !s) return fail(s.error());
+    if (Status s = seg.file->sync(); !s) return fail(s.error());
+  }
+  std::uint64_t damaged = damaged_from_.load();
+  if (damaged >= from_index) damaged_from_.store(0);
+  return Status();
+}
+
+Status SegmentedLog::write_meta_locked(const format::Meta& meta) {
+  const std::string tmp = path(kMetaTmpName);
+  auto cleanup = [&](const Status& s) {
+    (void)options_.io->remove(tmp);
+    return s;
+  };
+  {
+    auto file = options_.io->open(tmp, OpenMode::kCreateNew);
+    if (!file) return file.error();
+    if (Status s = file.value()->write_at(0, format::encode_meta(meta)); !s) return cleanup(s);
+    if (Status s = file.value()->sync(); !s) return cleanup(s);
+  }
+  if (Status s = options_.io->rename(tmp, path(kMetaName)); !s) return cleanup(s);
+  {
+    std::unique_lock state(state_mu_);
+    meta_ = meta;
+  }
+  // The rename happened; if it cannot be made durable we no longer know which meta survives.
+  if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+  return Status();
+}
+
+Status SegmentedLog::set_hard_state(const raft::HardState& hard_state) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = check_writable(); !s) return s;
+  if (hard_state.term < meta_.hard_state.term) {
+    return invalid("set_hard_state: term " + std::to_string(hard_state.term) +
+                   " is below the persisted term " + std::to_string(meta_.hard_state.term));
+  }
+  if (hard_state == meta_.hard_state) return Status();
+  format::Meta meta = meta_;
+  meta.hard_state = hard_state;
+  return write_meta_locked(meta);
+}
+
+Status SegmentedLog::set_repair_until(std::uint64_t index) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = check_writable(); !s) return s;
+  if (index == meta_.repair_until) return Status();
+  format::Meta meta = meta_;
+  meta.repair_until = index;
+  return write_meta_locked(meta);
+}
+
+Status SegmentedLog::write_snapshot_file_locked(const raft::Snapshot& snapshot) {
+  const std::string tmp = path(kSnapshotTmpName);
+  auto cleanup = [&](const Status& s) {
+    (void)options_.io->remove(tmp);
+    return s;
+  };
+  {
+    auto file = options_.io->open(tmp, OpenMode::kCreateNew);
+    if (!file) return file.error();
+    if (Status s = file.value()->write_at(0, format::encode_snapshot(snapshot)); !s) {
+      return cleanup(s);
+    }
+    if (Status s = file.value()->sync(); !s) return cleanup(s);
+  }
+  if (Status s = options_.io->rename(tmp, path(format::snapshot_name(snapshot.meta.index))); !s) {
+    return cleanup(s);
+  }
+  if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+  return Status();
+}
+
+void SegmentedLog::remove_stale_snapshots_locked(std::uint64_t keep_index) {
+  auto names = options_.io->list_dir(options_.dir);
+  if (!names) return;
+  for (const std::string& name : *names) {
+    format::ParsedName p = format::parse_file_name(name);
+    if (p.kind == format::FileKind::kSnapshot && p.first_index != keep_index) {
+      (void)options_.io->remove(path(name));
+    }
+  }
+}
+
+Status SegmentedLog::install_snapshot(const raft::Snapshot& snapshot) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = check_writable(); !s) return s;
+  if (snapshot.meta.index == 0 || snapshot.meta.index < meta_.snapshot.index) {
+    return invalid("install_snapshot at index " + std::to_string(snapshot.meta.index) + " on " +
+                   options_.dir + ": current snapshot is at " +
+                   std::to_string(meta_.snapshot.index));
+  }
+  if (Status s = write_snapshot_file_locked(snapshot); !s) return s;
+  format::Meta meta = meta_;
+  meta.snapshot = snapshot.meta;
+  meta.discard_segments = true;
+  meta.damaged_index = 0;
+  if (Status s = write_meta_locked(meta); !s) return s;  // commit point
+  std::deque<Segment> old;
+  {
+    std::unique_lock state(state_mu_);
+    old.swap(segments_);
+    configs_.clear();
+    last_index_ = snapshot.meta.index;
+    damaged_from_.store(0);
+  }
+  unsynced_ = false;
+  for (auto it = old.rbegin(); it != old.rend(); ++it) {
+    if (Status s = remove_segment_files_locked(*it); !s) return fail(s.error());
+  }
+  remove_stale_snapshots_locked(snapshot.meta.index);
+  if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+  meta.discard_segments = false;
+  if (Status s = write_meta_locked(meta); !s) return fail(s.error());
+  return Status();
+}
+
+Status SegmentedLog::save_snapshot(const raft::Snapshot& snapshot) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = check_writable(); !s) return s;
+  const std::uint64_t index = snapshot.meta.index;
+  if (index <= meta_.snapshot.index || index > last_index_) {
+    return invalid("save_snapshot at index " + std::to_string(index) + " on " + options_.dir +
+                   ": must be in (" + std::to_string(meta_.snapshot.index) + ", " +
+                   std::to_string(last_index_) + "]");
+  }
+  const Segment* seg = find_segment(index);
+  if (seg == nullptr || seg->term_at(index) != snapshot.meta.term) {
+    return invalid("save_snapshot at index " + std::to_string(index) + " term " +
+                   std::to_string(snapshot.meta.term) + ": the log's entry there has term " +
+                   std::to_string(seg == nullptr ? 0 : seg->term_at(index)));
+  }
+  // The entries up to the snapshot must be durable before the meta says they are compacted.
+  if (Status s = sync_locked(); !s) return s;
+  if (Status s = write_snapshot_file_locked(snapshot); !s) return s;
+  format::Meta meta = meta_;
+  meta.snapshot = snapshot.meta;
+  if (Status s = write_meta_locked(meta); !s) return s;
+  {
+    std::unique_lock state(state_mu_);
+    configs_.erase(std::remove_if(configs_.begin(), configs_.end(),
+                                  [&](const RawConfigEntry& c) { return c.index <= index; }),
+                   configs_.end());
+  }
+  remove_stale_snapshots_locked(index);
+  return Status();
+}
+
+Result<RetentionResult> SegmentedLog::apply_retention(const RetentionPolicy& policy,
+                                                      std::uint64_t limit_index) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = check_writable(); !s) return s.error();
+  RetentionResult result;
+  const std::uint64_t limit = std::min(limit_index, meta_.snapshot.index);
+  const std::int64_t now = options_.now_unix_ms();
+  std::uint64_t total = 0;
+  for (const Segment& s : segments_) total += s.end_offset;
+  while (segments_.size() > 1) {
+    const Segment& front = segments_.front();
+    if (!front.closed || front.last_index() > limit) break;
+    bool too_old = policy.max_age_ms > 0 && now - front.sealed_at_unix_ms > policy.max_age_ms;
+    bool too_big = policy.max_total_bytes > 0 && total > policy.max_total_bytes;
+    if (!too_old && !too_big) break;
+    Segment seg;
+    {
+      std::unique_lock state(state_mu_);
+      seg = std::move(segments_.front());
+      segments_.pop_front();
+    }
+    if (Status s = remove_segment_files_locked(seg); !s) return fail(s.error()).error();
+    total -= seg.end_offset;
+    result.segments_deleted += 1;
+    result.bytes_deleted += seg.end_offset;
+  }
+  if (result.segments_deleted > 0) {
+    if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error()).error();
+  }
+  return result;
+}
+
+Status SegmentedLog::sync() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return sync_locked();
+}
+
+Status SegmentedLog::sync_locked() {
+  if (Status s = check_writable(); !s) return s;
+  if (unsynced_ && !segments_.empty()) {
+    if (Status s = segments_.back().file->sync(); !s) return fail(s.error());
+    unsynced_ = false;
+  }
+  if (dir_dirty_) {
+    if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
+    dir_dirty_ = false;
+  }
+  std::uint64_t damaged = damaged_from_.load();
+  if (damaged != 0 && damaged != meta_.damaged_index) {
+    format::Meta meta = meta_;
+    meta.damaged_index = damaged;
+    meta.repair_until = std::max(meta.repair_until, last_index_);
+    if (Status s = write_meta_locked(meta); !s) return s;
+  }
+  return Status();
+}
+
+}  // namespace dledger::log
