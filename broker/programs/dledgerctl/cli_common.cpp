@@ -1,0 +1,85 @@
+#include "broker/programs/dledgerctl/cli_common.h"
+
+#include <algorithm>
+#include <ostream>
+
+#include "broker/admin/admin_json.h"
+
+namespace dledger::ctl {
+namespace {
+
+void split_into(const std::string& text, std::vector<std::string>& out) {
+  std::string current;
+  for (char c : text) {
+    if (c == ';' || c == ',' || c == ' ') {
+      if (!current.empty()) out.push_back(current);
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  if (!current.empty()) out.push_back(current);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> CommonOptions::addresses() const {
+  std::vector<std::string> raw;
+  for (const std::string& item : admin) split_into(item, raw);
+  split_into(admins, raw);
+  if (raw.empty()) raw.emplace_back(kDefaultAdmin);
+  std::vector<std::string> unique;
+  for (std::string& address : raw) {
+    if (address.rfind("http://", 0) == 0) address = address.substr(7);
+    while (!address.empty() && address.back() == '/') address.pop_back();
+    if (Status valid = admin::validate_host_port(address, "--admin"); !valid.ok()) {
+      return valid.error();
+    }
+    if (std::find(unique.begin(), unique.end(), address) == unique.end()) {
+      unique.push_back(address);
+    }
+  }
+  return unique;
+}
+
+admin::AdminClientOptions CommonOptions::client_options(int default_timeout_ms) const {
+  admin::AdminClientOptions options;
+  options.timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : default_timeout_ms);
+  options.token = token;
+  return options;
+}
+
+void add_common_options(CLI::App& command, CommonOptions& options) {
+  command.add_option("--admin", options.admin,
+                     "Admin endpoint host:port of a replica (repeatable; default 127.0.0.1:10980)");
+  command.add_option("--admins", options.admins, "Admin endpoints separated by ';' or ','");
+  command.add_option("--token", options.token, "Admin bearer token")->envname(kTokenEnv);
+  command.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout in milliseconds")
+      ->check(CLI::PositiveNumber);
+  command.add_flag("--json", options.json, "Print JSON instead of text");
+}
+
+int finish_change(const CommonOptions& options, const Result<admin::ChangeResult>& result,
+                  const std::string& what, std::ostream& out, std::ostream& err) {
+  if (!result.ok()) return report_error(err, result.error());
+  if (options.json) {
+    out << admin::change_to_json(*result).dump() << "\n";
+  } else {
+    out << what << " at index " << result->index << ", term " << result->term << "\n";
+  }
+  return kExitOk;
+}
+
+bool valid_id_flag(const std::string& command, const std::string& flag, const std::string& id,
+                   std::ostream& err) {
+  Status valid = admin::validate_member_id(id, flag);
+  if (!valid.ok()) err << "dledgerctl " << command << ": " << valid.error().message << "\n";
+  return valid.ok();
+}
+
+int report_error(std::ostream& err, const Error& error) {
+  err << "dledgerctl: " << error_code_name(error.code) << ": " << error.message << "\n";
+  return kExitFailed;
+}
+
+}  // namespace dledger::ctl

@@ -1,0 +1,124 @@
+#include "broker/programs/dledgerctl/status_command.h"
+
+#include <algorithm>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/admin/admin_json.h"
+
+namespace dledger::ctl {
+namespace {
+
+constexpr int kStatusTimeoutMs = 5000;
+
+struct StatusOptions {
+  CommonOptions common;
+};
+
+// The answer of the leader with the highest term, if any replica claims to lead.
+const admin::ReplicaStatus* find_leader(const std::vector<StatusAnswer>& answers) {
+  const admin::ReplicaStatus* leader = nullptr;
+  for (const StatusAnswer& answer : answers) {
+    if (!answer.status.ok() || answer.status->role != admin::kRoleLeader) continue;
+    if (leader == nullptr || answer.status->term > leader->term) leader = &*answer.status;
+  }
+  return leader;
+}
+
+std::string lag_of(const admin::ReplicaStatus* leader, const std::string& id) {
+  if (leader == nullptr) return "-";
+  for (const admin::MemberStatus& member : leader->members) {
+    if (member.id == id && member.lag) return std::to_string(*member.lag);
+  }
+  return "-";
+}
+
+std::string or_dash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err) {
+  auto addresses = options.common.addresses();
+  if (!addresses.ok()) {
+    err << "dledgerctl status: " << addresses.error().message << "\n";
+    return kExitUsage;
+  }
+  admin::AdminClient client(options.common.client_options(kStatusTimeoutMs));
+  std::vector<StatusAnswer> answers;
+  bool all_answered = true;
+  for (const std::string& address : *addresses) {
+    answers.push_back({address, client.status(address)});
+    if (!answers.back().status.ok()) {
+      all_answered = false;
+      report_error(err, answers.back().status.error());
+    }
+  }
+  out << (options.common.json ? render_status_json(answers) : render_status_table(answers));
+  return all_answered ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+std::string render_status_table(const std::vector<StatusAnswer>& answers) {
+  const admin::ReplicaStatus* leader = find_leader(answers);
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"ID", "ROLE", "TERM", "LEADER", "COMMIT", "LAST", "LAG", "ADDRESS"});
+  for (const StatusAnswer& answer : answers) {
+    if (!answer.status.ok()) {
+      const ErrorCode code = answer.status.error().code;
+      const bool unreachable = code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout;
+      rows.push_back({"?", unreachable ? "unreachable" : "error", "-", "-", "-", "-", "-",
+                      answer.admin_address});
+      continue;
+    }
+    const admin::ReplicaStatus& s = *answer.status;
+    rows.push_back({or_dash(s.self_id), s.role, std::to_string(s.term), or_dash(s.leader_id),
+                    std::to_string(s.commit_index), std::to_string(s.last_index),
+                    lag_of(leader, s.self_id), answer.admin_address});
+  }
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::ostringstream text;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      text << row[i];
+      if (i + 1 < row.size()) text << std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    text << "\n";
+  }
+  return text.str();
+}
+
+std::string render_status_json(const std::vector<StatusAnswer>& answers) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const StatusAnswer& answer : answers) {
+    if (answer.status.ok()) {
+      nlohmann::json item = admin::status_to_json(*answer.status);
+      item["admin"] = answer.admin_address;
+      array.push_back(std::move(item));
+    } else {
+      array.push_back({{"admin", answer.admin_address},
+                       {"error", error_code_name(answer.status.error().code)},
+                       {"message", answer.status.error().message}});
+    }
+  }
+  return array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+void add_status_command(CLI::App& app, CommandAction& action) {
+  auto options = std::make_shared<StatusOptions>();
+  CLI::App* command = app.add_subcommand("status", "Show the status of every given replica");
+  add_common_options(*command, options->common);
+  command->callback([options, &action] {
+    action = [options](std::ostream& out, std::ostream& err) {
+      return run_status(*options, out, err);
+    };
+  });
+}
+
+}  // namespace dledger::ctl
