@@ -52,7 +52,7 @@ struct Field {
 // Reads fields and turns the first failure into an Error naming the field and offset.
 class Decoder {
  public:
-  explicit Decoder(std::string_view in) : in_(in), reader_(in) {}
+  explicit Decoder(std::string_view in) : reader_(in) {}
 
   bool failed() const { return error_.has_value(); }
   Error take_error() { return std::move(*error_); }
@@ -61,12 +61,13 @@ class Decoder {
     if (error_) return;
     error_ = make_error(ErrorCode::kInvalidArgument, "raft message: " + field.str() + " " + what +
                                                          " (offset " +
-                                                         std::to_string(reader_.position()) + ")");
+                                                         std::to_string(field_offset_) + ")");
   }
 
   template <typename T, typename Read>
   T read(const Field& field, std::size_t width, Read read_fn) {
     if (failed()) return T{};
+    field_offset_ = reader_.position();
     if (reader_.remaining() < width) {
       fail(field, "truncated: needs " + std::to_string(width) + " bytes, " +
                       std::to_string(reader_.remaining()) + " remain");
@@ -90,6 +91,7 @@ class Decoder {
   // A byte string of `length` bytes; checks the limit first, then the remaining input.
   std::string_view bytes(const Field& field, std::uint64_t length, std::size_t limit) {
     if (failed()) return {};
+    field_offset_ = reader_.position();
     if (length > limit) {
       fail(field,
            "length " + std::to_string(length) + " exceeds the limit " + std::to_string(limit));
@@ -121,11 +123,12 @@ class Decoder {
   }
 
   std::size_t remaining() const { return reader_.remaining(); }
+  void mark_position() { field_offset_ = reader_.position(); }
 
  private:
-  std::string_view in_;
   ByteReader reader_;
   std::optional<Error> error_;
+  std::size_t field_offset_ = 0;  // where the field being read or checked starts
 };
 
 void encode_membership_into(const raft::Membership& membership, ByteWriter& w) {
@@ -243,6 +246,14 @@ Result<raft::Message> decode_message(std::string_view bytes, const CodecLimits& 
   if (!d.failed() && (flags & ~kKnownFlags) != 0) {
     d.fail("flags", "has unknown bits set (value " + std::to_string(flags) + ")");
   }
+  const bool has_snapshot = (flags & kFlagSnapshot) != 0;
+  const bool wants_snapshot = m.type == raft::MessageType::kInstallSnapshot;
+  if (!d.failed() && has_snapshot != wants_snapshot) {
+    d.fail("flags",
+           has_snapshot
+               ? std::string("carry a snapshot but the type is ") + message_type_label(m.type)
+               : std::string("carry no snapshot but the type is InstallSnapshot"));
+  }
   m.success = (flags & kFlagSuccess) != 0;
   m.transfer = (flags & kFlagTransfer) != 0;
   m.match_index = d.u64("match_index");
@@ -283,14 +294,6 @@ Result<raft::Message> decode_message(std::string_view bytes, const CodecLimits& 
     }
   }
 
-  const bool has_snapshot = (flags & kFlagSnapshot) != 0;
-  const bool wants_snapshot = m.type == raft::MessageType::kInstallSnapshot;
-  if (!d.failed() && has_snapshot != wants_snapshot) {
-    d.fail("flags",
-           has_snapshot
-               ? std::string("carry a snapshot but the type is ") + message_type_label(m.type)
-               : std::string("carry no snapshot but the type is InstallSnapshot"));
-  }
   if (!d.failed() && has_snapshot) {
     raft::Snapshot s;
     s.meta.index = d.u64("snapshot.index");
@@ -326,6 +329,7 @@ Result<raft::Message> decode_message(std::string_view bytes, const CodecLimits& 
   }
 
   if (!d.failed() && d.remaining() != 0) {
+    d.mark_position();
     d.fail("end", std::to_string(d.remaining()) + " trailing bytes after the message");
   }
   if (d.failed()) return d.take_error();

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -94,7 +97,8 @@ std::string DecodeError(const std::string& bytes, const CodecLimits& limits = {}
 TEST(MessageCodec, UnknownMessageTypeIsRejectedNamingTheField) {
   std::string bytes = encode_message(testing_samples::append_with_entries(0, 0));
   bytes[kTypeOffset] = 42;
-  EXPECT_NE(DecodeError(bytes).find("type 42 is not a known message type"), std::string::npos)
+  EXPECT_NE(DecodeError(bytes).find("type 42 is not a known message type (offset 1)"),
+            std::string::npos)
       << DecodeError(bytes);
 }
 
@@ -144,8 +148,10 @@ TEST(MessageCodec, EntryCountAboveLimitIsRejected) {
 TEST(MessageCodec, EntryDataLongerThanInputIsRejected) {
   std::string bytes = encode_message(testing_samples::append_with_entries(1, 4));
   PatchU32(&bytes, kFirstEntryOffset + 17, 900);
-  EXPECT_NE(DecodeError(bytes).find("entries[0].data length 900 exceeds the 4 remaining bytes"),
-            std::string::npos)
+  EXPECT_NE(
+      DecodeError(bytes).find("entries[0].data length 900 exceeds the 4 remaining bytes (offset " +
+                              std::to_string(kFirstEntryOffset + 21) + ")"),
+      std::string::npos)
       << DecodeError(bytes);
 }
 
@@ -249,6 +255,21 @@ TEST(MessageCodec, TruncatedOrBitFlippedInputFailsCleanlyOrDecodesToAValidMessag
       }
     }
   }
+}
+
+// The fuzzer's seed corpus must stay decodable as the format evolves.
+TEST(MessageCodec, SeedCorpusFilesDecodeAndReencodeIdentically) {
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DLEDGER_TRANSPORT_CORPUS_DIR)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    Result<Message> decoded = decode_message(bytes.str());
+    ASSERT_TRUE(decoded.ok()) << entry.path() << ": " << decoded.error().to_string();
+    EXPECT_EQ(encode_message(*decoded), bytes.str()) << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 10u);
 }
 
 }  // namespace
