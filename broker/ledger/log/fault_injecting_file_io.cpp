@@ -1,6 +1,8 @@
 #include "broker/ledger/log/fault_injecting_file_io.h"
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 namespace dledger::log {
 
@@ -74,6 +76,11 @@ void FaultInjectingFileIo::crash_after_mutations(std::uint64_t allowed) {
   crash_allowed_ = allowed;
 }
 
+void FaultInjectingFileIo::set_sync_delay_us(std::uint64_t us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sync_delay_us_ = us;
+}
+
 void FaultInjectingFileIo::clear_faults() {
   std::lock_guard<std::mutex> lock(mu_);
   faults_ = {};
@@ -113,6 +120,14 @@ void FaultInjectingFileIo::reset_counts() {
 }
 
 Status FaultInjectingFileIo::before(FileOp op, const std::string& path) {
+  if (op == FileOp::kSync) {
+    std::uint64_t delay;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      delay = sync_delay_us_;
+    }
+    if (delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   ++counts_[static_cast<std::size_t>(op)];
   if (is_mutation(op)) {

@@ -50,6 +50,8 @@ class FaultInjectingFileIo : public FileIo,
   // the disk (what a crash at that point leaves, given each completed call was durable).
   void crash_after_mutations(std::uint64_t allowed);
   void clear_faults();
+  // Every File::sync() sleeps this long first (a slow disk, so group commit batches form).
+  void set_sync_delay_us(std::uint64_t us);
 
   std::uint64_t count(FileOp op) const;
   std::uint64_t mutation_count() const;
@@ -86,6 +88,7 @@ class FaultInjectingFileIo : public FileIo,
   bool crash_armed_ = false;
   std::uint64_t crash_allowed_ = 0;
   std::uint64_t mutations_ = 0;
+  std::uint64_t sync_delay_us_ = 0;
   std::map<std::string, std::uint64_t> bytes_read_;
 };
 

@@ -164,6 +164,19 @@ class SegmentedLog::Opener {
     return r;
   }
 
+  // The highest index an open segment holds (valid headers only); 0 if unreadable.
+  std::uint64_t last_index_in_open_segment(const Candidate& c) {
+    auto file = io().open(path(c.name), OpenMode::kRead);
+    if (!file) return 0;
+    auto size = file.value()->size();
+    if (!size) return 0;
+    auto scanned = scan(*file.value(), *size, c.first_index);
+    if (!scanned) return 0;
+    std::uint64_t highest =
+        scanned->offsets.empty() ? 0 : c.first_index + scanned->offsets.size() - 1;
+    return std::max(highest, scanned->highest_index_seen);
+  }
+
   // Moves the damaged suffix aside (see RECOVERY 3) and records it. `segment` holds what stays.
   Status quarantine(Segment* segment, std::uint64_t file_size, std::uint64_t bad_offset,
                     std::uint64_t bad_index, std::uint64_t highest_index, const std::string& reason,
@@ -178,6 +191,7 @@ class SegmentedLog::Opener {
     std::uint64_t highest = std::max(highest_index, bad_index);
     for (const Candidate& c : later) {
       highest = std::max(highest, c.closed ? c.last_index : c.first_index);
+      if (!c.closed) highest = std::max(highest, last_index_in_open_segment(c));
     }
     if (highest > log_.meta_.repair_until) {
       format::Meta meta = log_.meta_;
