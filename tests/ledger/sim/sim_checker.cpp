@@ -1,5 +1,6 @@
 #include "tests/ledger/sim/sim_checker.h"
 
+#include <algorithm>
 #include <string>
 
 namespace dledger::sim {
@@ -49,6 +50,8 @@ void SafetyChecker::on_committed(raft::NodeId member, std::uint64_t index, std::
   CommittedRecord& rec = committed_[index];
   if (!rec.present) {
     rec = CommittedRecord{true, term, chain, payload_hash, reporter_term, member};
+    std::uint64_t& highest = highest_by_term_bound_[reporter_term];
+    highest = std::max(highest, index);
     if (is_normal_entry && payload_hash != 0) {
       auto [it, inserted] = committed_payloads_.emplace(payload_hash, index);
       if (!inserted && it->second != index) {
@@ -70,9 +73,10 @@ void SafetyChecker::on_committed(raft::NodeId member, std::uint64_t index, std::
 void SafetyChecker::check_leader_log(raft::NodeId leader, std::uint64_t term,
                                      const DiskImage& log) {
   // The highest index known committed in a term < `term`; its chain hash covers all below.
-  std::uint64_t index = highest_committed();
-  while (index > 0 && (!committed_[index].present || committed_[index].commit_term_bound >= term)) {
-    --index;
+  std::uint64_t index = 0;
+  for (auto it = highest_by_term_bound_.begin();
+       it != highest_by_term_bound_.end() && it->first < term; ++it) {
+    index = std::max(index, it->second);
   }
   if (index == 0) return;
   const CommittedRecord& rec = committed_[index];

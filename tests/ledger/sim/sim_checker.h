@@ -80,7 +80,9 @@ class SafetyChecker {
     }
   };
   std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t, PairHash> durable_;
-  std::vector<CommittedRecord> committed_;                               // by index; [0] unused
+  std::vector<CommittedRecord> committed_;  // by index; [0] unused
+  // commit_term_bound -> highest index first reported committed with that bound.
+  std::map<std::uint64_t, std::uint64_t> highest_by_term_bound_;
   std::unordered_map<std::uint64_t, std::uint64_t> committed_payloads_;  // payload hash -> index
   std::vector<Acknowledgement> acks_;
 };

@@ -124,11 +124,13 @@ Status SimDisk::write(WriteBatch batch) {
   return Status::ok_status();
 }
 
-Status SimDisk::sync_one() {
+Result<WriteBatch> SimDisk::sync_one() {
   if (unsynced_.empty()) return make_error(ErrorCode::kInternal, "sync_one with nothing to sync");
-  Status st = durable_.apply(unsynced_.front());
+  WriteBatch batch = std::move(unsynced_.front());
   unsynced_.pop_front();
-  return st;
+  Status st = durable_.apply(batch);
+  if (!st.ok()) return st.error();
+  return batch;
 }
 
 void SimDisk::crash(std::optional<std::size_t> keep_torn_entries) {

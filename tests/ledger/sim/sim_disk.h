@@ -92,8 +92,9 @@ class SimDisk final : public raft::Storage {
   // Writer side. write() applies the batch to the written image and queues it for fsync.
   Status write(WriteBatch batch);
   std::size_t unsynced_batches() const { return unsynced_.size(); }
-  // Makes the oldest unsynced batch durable. Requires unsynced_batches() > 0.
-  Status sync_one();
+  // Makes the oldest unsynced batch durable and returns it. kInternal if nothing is unsynced;
+  // the batch's own error if it cannot be applied (as write() would have said).
+  Result<WriteBatch> sync_one();
 
   // Power loss. keep_torn_entries: when set and a batch is unsynced, the first unsynced batch's
   // snapshot and its first *keep_torn_entries entries (clamped) reached the disk, followed by a
