@@ -7,13 +7,15 @@ namespace dledger::programs {
 
 namespace {
 
-std::string name_or_empty(raft::NodeId id) { return id == raft::kNoNode ? "" : raft::node_name(id); }
+std::string name_or_empty(raft::NodeId id) {
+  return id == raft::kNoNode ? "" : raft::node_name(id);
+}
 
 Result<raft::NodeId> member_id(const std::string& id) {
   auto parsed = raft::parse_node_id(id);
   if (!parsed.ok()) {
-    return make_error(ErrorCode::kInvalidArgument, "member id '" + id + "': " +
-                                                       parsed.error().message);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "member id '" + id + "': " + parsed.error().message);
   }
   return parsed.value();
 }
@@ -115,10 +117,10 @@ Result<admin::TransferResult> LedgerAdminBackend::transfer_leadership(
     // Any caught-up voter: the one with the highest match index.
     auto s = server_.status();
     if (s.role != raft::Role::kLeader) {
-      return make_error(ErrorCode::kNotLeader, "not the leader; leader is " +
-                                                   (s.leader_id == raft::kNoNode
-                                                        ? std::string("unknown")
-                                                        : raft::node_name(s.leader_id)));
+      return make_error(ErrorCode::kNotLeader,
+                        "not the leader; leader is " + (s.leader_id == raft::kNoNode
+                                                            ? std::string("unknown")
+                                                            : raft::node_name(s.leader_id)));
     }
     std::uint64_t best = 0;
     for (const auto& m : s.members) {
@@ -161,12 +163,11 @@ Result<admin::ChangeResult> LedgerAdminBackend::remove_member(const std::string&
   return committed(server_.remove_member(*parsed, timeout));
 }
 
-void MeasuredClientBackend::append(std::vector<std::string> entries,
-                                   ledger::AppendCallback done) {
+void MeasuredClientBackend::append(std::vector<std::string> entries, ledger::AppendCallback done) {
   auto start = std::chrono::steady_clock::now();
   admin::LedgerMetrics* metrics = &metrics_;
-  inner_->append(std::move(entries), [start, metrics, done = std::move(done)](
-                                         Result<ledger::AppendResult> result) {
+  inner_->append(std::move(entries), [start, metrics,
+                                      done = std::move(done)](Result<ledger::AppendResult> result) {
     if (result.ok()) {
       std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
       metrics->observe_append_latency(elapsed.count());

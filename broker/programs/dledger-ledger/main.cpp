@@ -31,7 +31,9 @@ using namespace dledger;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-std::string leader_name(raft::NodeId id) { return id == raft::kNoNode ? "none" : raft::node_name(id); }
+std::string leader_name(raft::NodeId id) {
+  return id == raft::kNoNode ? "none" : raft::node_name(id);
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"dledger-ledger: one replica of a Raft-replicated ledger group"};
@@ -131,8 +133,8 @@ int run(int argc, char** argv) {
   auto last = std::make_shared<raft::SoftState>();
   ledger_server->on_soft_state_change([group, self, last, metrics_ptr](const raft::SoftState& s) {
     if (s.role != last->role || s.term != last->term || s.leader != last->leader) {
-      spdlog::info("{}/{}: role {} term {} leader {}", group, self, raft::role_name(s.role),
-                   s.term, leader_name(s.leader));
+      spdlog::info("{}/{}: role {} term {} leader {}", group, self, raft::role_name(s.role), s.term,
+                   leader_name(s.leader));
     }
     if (s.leader != last->leader) metrics_ptr->on_leader_change();
     if (s.role == raft::Role::kCandidate && last->role != raft::Role::kCandidate) {
@@ -170,4 +172,6 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return run(argc, argv); }
+int main(int argc, char** argv) {
+  return run(argc, argv);
+}

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 
 #include "broker/programs/dledgerctl/add_member_command.h"
+#include "broker/programs/dledgerctl/append_command.h"
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/get_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
 #include "broker/programs/dledgerctl/remove_member_command.h"
 #include "broker/programs/dledgerctl/status_command.h"
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
   add_add_member_command(app, action);
   add_promote_member_command(app, action);
   add_remove_member_command(app, action);
+  add_append_command(app, action);
+  add_get_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

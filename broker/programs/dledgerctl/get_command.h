@@ -1,0 +1,16 @@
+// dledgerctl get [--peers P] [--raw] [--json] INDEX...: reads committed entries by index through
+// the ledger client protocol. --peers as for `append` (give a single replica to read from that
+// replica). Prints "index I term T type normal: DATA" per entry, the bare bytes with --raw, or
+// JSON lines with --json (invalid UTF-8 replaced). Exit 0 when every entry was read, 1 otherwise,
+// 2 for bad flags.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "broker/programs/dledgerctl/cli_common.h"
+
+namespace dledger::ctl {
+
+void add_get_command(CLI::App& app, CommandAction& action);
+
+}  // namespace dledger::ctl
