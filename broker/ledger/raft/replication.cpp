@@ -127,7 +127,10 @@ void RaftNode::send_heartbeat(NodeId to) {
     m.log_term = *match_term;
     m.commit = std::min(commit_, pr.match_index);
     pr.sent_commit = std::max(pr.sent_commit, m.commit);
-  }  // else: match compacted away; a bare liveness message (log_index 0, commit 0)
+  }
+  pr.sent_before_heartbeat =
+      pr.next_index -
+      1;  // else: match compacted away; a bare liveness message (log_index 0, commit 0)
   send(std::move(m));
 }
 
@@ -263,6 +266,9 @@ void RaftNode::handle_append_response(const Message& m) {
     pr.become_replicate();
   } else if (pr.state == ProgressState::kProbe) {
     pr.probe_sent = false;  // heartbeat answer: probe again (the last probe may be lost)
+  } else if (pr.state == ProgressState::kReplicate && !progressed && !pr.inflights.empty() &&
+             m.match_index < pr.sent_before_heartbeat) {
+    pr.become_probe();  // Appends sent before the heartbeat it answers were lost: resend
   }
   NodeId from = m.from;
   bool committed = progressed && maybe_commit();

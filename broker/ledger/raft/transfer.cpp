@@ -26,7 +26,11 @@ Status RaftNode::transfer_leadership(NodeId target) {
   transfer_elapsed_ = 0;
   timeout_now_sent_ = false;
   maybe_send_timeout_now(target);
-  if (!timeout_now_sent_) send_appends_or_commit(target);
+  if (!timeout_now_sent_) {
+    // Catch it up. The heartbeat's answer also reveals Appends lost on the way (progress.h).
+    send_appends_or_commit(target);
+    send_heartbeat(target);
+  }
   observe_invariants();
   return Status();
 }
