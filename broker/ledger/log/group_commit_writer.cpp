@@ -83,6 +83,11 @@ GroupCommitStats GroupCommitWriter::stats() const {
   return stats_;
 }
 
+bool GroupCommitWriter::is_plain_append(const PersistRequest& request) {
+  return !request.entries.empty() && !request.snapshot && !request.truncate_from &&
+         !request.hard_state;
+}
+
 Status GroupCommitWriter::apply(const PersistRequest& request) {
   if (request.snapshot) {
     if (Status s = log_->install_snapshot(*request.snapshot); !s) return s;
@@ -135,18 +140,45 @@ void GroupCommitWriter::run() {
       stopping = stopping_ && queue_.empty();
     }
 
-    std::vector<Status> results;
-    results.reserve(batch.size());
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> positions;
-    positions.reserve(batch.size());
+    std::vector<Status> results(batch.size());
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> positions(batch.size());
     std::uint64_t entries = 0;
     bool force_sync = false;
     for (const Pending& p : batch) {
-      Status s = apply(p.request);
-      results.push_back(s);
-      positions.emplace_back(log_->last_index(), log_->last_term());
       entries += p.request.entries.size();
       force_sync = force_sync || p.request.force_sync;
+    }
+    for (std::size_t i = 0; i < batch.size();) {
+      // A run of plain appends that continue each other becomes ONE log append (one pwrite per
+      // segment) instead of one per request.
+      std::size_t j = i;
+      while (j < batch.size() && is_plain_append(batch[j].request) &&
+             (j == i || batch[j].request.entries.front().index ==
+                            batch[j - 1].request.entries.back().index + 1)) {
+        ++j;
+      }
+      if (j - i >= 2) {
+        std::vector<raft::Entry> combined;
+        std::size_t total = 0;
+        for (std::size_t k = i; k < j; ++k) total += batch[k].request.entries.size();
+        combined.reserve(total);
+        for (std::size_t k = i; k < j; ++k) {
+          for (const raft::Entry& e : batch[k].request.entries) combined.push_back(e);
+        }
+        if (log_->truncate_and_append(combined).ok()) {
+          for (std::size_t k = i; k < j; ++k) {
+            const raft::Entry& last = batch[k].request.entries.back();
+            positions[k] = {last.index, last.term};
+          }
+          i = j;
+          continue;
+        }
+        // The combined append changed nothing (appends roll back): apply one by one so only the
+        // faulty request fails.
+      }
+      results[i] = apply(batch[i].request);
+      positions[i] = {log_->last_index(), log_->last_term()};
+      ++i;
     }
     bool need_sync = log_->has_unsynced_data() &&
                      (!async || force_sync || stopping || Clock::now() - last_sync >= interval);

@@ -107,6 +107,7 @@ class GroupCommitWriter {
   };
 
   void run();
+  static bool is_plain_append(const PersistRequest& request);
   Status apply(const PersistRequest& request);
   Status sync_and_measure();
 

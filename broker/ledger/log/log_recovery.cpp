@@ -110,6 +110,12 @@ class SegmentedLog::Opener {
       } else if (h.index != expected) {
         reason = "header has index " + std::to_string(h.index) + ", expected " +
                  std::to_string(expected);
+        // A later index where `expected` belongs means entries went missing: never a torn
+        // write (appends are sequential). A lower one is a stale remnant.
+        if (h.index > expected) {
+          r.valid_entry_after = true;
+          r.highest_index_seen = h.index;
+        }
       } else if (h.term < prev_term) {
         reason =
             "term " + std::to_string(h.term) + " below previous term " + std::to_string(prev_term);
@@ -145,7 +151,7 @@ class SegmentedLog::Opener {
     r.end_offset = pos;
     if (r.bad) {
       // Is there any valid entry header after the damage? Then it is not a torn tail.
-      r.highest_index_seen = r.bad_index;
+      r.highest_index_seen = std::max(r.highest_index_seen, r.bad_index);
       for (std::uint64_t y = pos + 1; y + format::kEntryHeaderBytes <= file_size;) {
         auto head = reader.view(y, format::kEntryHeaderBytes);
         if (!head) return head.error();
@@ -513,6 +519,9 @@ class SegmentedLog::Opener {
           idx.first_index = seg.first_index;
           idx.last_index = seg.last_index();
           idx.segment_bytes = seg.end_offset;
+          // The seal time is lost: count the segment's age for retention from now.
+          idx.sealed_at_unix_ms = log_.options_.now_unix_ms();
+          seg.sealed_at_unix_ms = idx.sealed_at_unix_ms;
           idx.offsets = seg.offsets;
           idx.term_runs = seg.term_runs;
           for (const auto& cfg : pending_configs_) {

@@ -269,5 +269,45 @@ TEST(LogRecovery, MissingIndexFileIsRebuiltWithoutDataLoss) {
   EXPECT_EQ(again.report.closed_segments_scanned, 0u);  // rebuilt index files are used
 }
 
+TEST(LogRecovery, MissingSegmentIsCorruptionNotSilentGap) {
+  TempDir tmp;
+  const std::string dir = tmp.log_dir();
+  Options options = small_options(dir);
+  {
+    OpenResult opened = open_ok(options);
+    ASSERT_TRUE(opened.log->append(make_entries(1, 100, 1)).ok());
+    ASSERT_TRUE(opened.log->sync().ok());
+  }
+  fs::remove(dir + "/" + format::closed_segment_name(31, 60));
+  OpenResult opened = open_ok(options);
+  ASSERT_EQ(opened.report.corruptions.size(), 1u);
+  EXPECT_EQ(opened.report.corruptions[0].index, 31u);
+  EXPECT_NE(opened.report.corruptions[0].reason.find("expected 31"), std::string::npos);
+  EXPECT_EQ(opened.log->last_index(), 30u);
+  EXPECT_EQ(opened.log->repair_until(), 100u);
+  expect_entries(*opened.log, 1, 30, 1);
+  EXPECT_TRUE(fs::exists(dir + "/quarantine/" + format::closed_segment_name(61, 90)));
+  // Appending resumes right after the last good entry.
+  ASSERT_TRUE(opened.log->append(make_entries(31, 35, 1)).ok());
+  expect_entries(*opened.log, 31, 35, 1);
+}
+
+TEST(LogRecovery, LostEntryBeforeValidLastEntryIsCorruption) {
+  TempDir tmp;
+  const std::string dir = tmp.log_dir();
+  build_single_segment_log(dir, 10);
+  // Remove entry 9 from the middle of the file: entry 10 now sits where 9 belongs.
+  const std::string segment = open_segment_path(dir);
+  std::string bytes = read_file(segment);
+  bytes.erase(8 * kEntryBytes100, kEntryBytes100);
+  write_file(segment, bytes);
+  OpenResult opened = open_ok(small_options(dir, nullptr, 1 << 20));
+  EXPECT_FALSE(opened.report.torn_tail.has_value());
+  ASSERT_EQ(opened.report.corruptions.size(), 1u);
+  EXPECT_EQ(opened.report.corruptions[0].index, 9u);
+  EXPECT_EQ(opened.log->last_index(), 8u);
+  EXPECT_EQ(opened.log->repair_until(), 10u);
+}
+
 }  // namespace
 }  // namespace dledger::log
