@@ -175,8 +175,8 @@ class PeerTransport::Impl {
   void outbound_write_control(const std::shared_ptr<Outbound>& conn, std::string frame);
   void established(const std::shared_ptr<Outbound>& conn);
   void arm_stall_check(const std::shared_ptr<Outbound>& conn);
-  void close_outbound(const std::shared_ptr<Outbound>& conn, const std::string& reason,
-                      bool was_error);
+  // `conn` by value: callers may pass peer->conn, which this resets.
+  void close_outbound(std::shared_ptr<Outbound> conn, const std::string& reason, bool was_error);
   void schedule_reconnect(const std::shared_ptr<Peer>& peer);
   void pump(const std::shared_ptr<Peer>& peer);
 
@@ -188,7 +188,7 @@ class PeerTransport::Impl {
   void accept_peer(const std::shared_ptr<Inbound>& conn);
   void refuse(const std::shared_ptr<Inbound>& conn, const std::string& reason);
   void inbound_write(const std::shared_ptr<Inbound>& conn, std::string frame, bool close_after);
-  void close_inbound(const std::shared_ptr<Inbound>& conn, const std::string& reason);
+  void close_inbound(std::shared_ptr<Inbound> conn, const std::string& reason);
   void protocol_error(const std::shared_ptr<Inbound>& conn, const std::string& reason);
 
   // Membership (any thread for the lookups).
@@ -612,7 +612,7 @@ void PeerTransport::Impl::on_outbound_frame(const std::shared_ptr<Outbound>& con
 void PeerTransport::Impl::established(const std::shared_ptr<Outbound>& conn) {
   conn->state = Outbound::State::kEstablished;
   conn->deadline.cancel();
-  const std::shared_ptr<Peer>& peer = conn->peer;
+  std::shared_ptr<Peer> peer = conn->peer;
   peer->failed_attempts = 0;
   peer->connections.fetch_add(1);
   {
@@ -648,8 +648,8 @@ void PeerTransport::Impl::arm_stall_check(const std::shared_ptr<Outbound>& conn)
   });
 }
 
-void PeerTransport::Impl::close_outbound(const std::shared_ptr<Outbound>& conn,
-                                         const std::string& reason, bool was_error) {
+void PeerTransport::Impl::close_outbound(std::shared_ptr<Outbound> conn, const std::string& reason,
+                                         bool was_error) {
   if (conn->state == Outbound::State::kClosed) return;
   const bool was_established = conn->state == Outbound::State::kEstablished;
   conn->state = Outbound::State::kClosed;
@@ -657,7 +657,7 @@ void PeerTransport::Impl::close_outbound(const std::shared_ptr<Outbound>& conn,
   conn->socket.close(ignored);
   conn->resolver.cancel();
   conn->deadline.cancel();
-  const std::shared_ptr<Peer>& peer = conn->peer;
+  std::shared_ptr<Peer> peer = conn->peer;
   {
     std::lock_guard<std::mutex> lock(peer->mu);
     for (const Chunk& chunk : conn->inflight) peer->dropped_messages += chunk.messages;
@@ -703,6 +703,17 @@ void PeerTransport::Impl::accept_next() {
       accept_retry_timer_.async_wait([this](asio::error_code timer_ec) {
         if (!timer_ec && !stopping_.load()) accept_next();
       });
+      return;
+    }
+    if (inbound_.size() >= options_.max_inbound_connections) {
+      asio::error_code ignored;
+      auto remote = socket.remote_endpoint(ignored);
+      options_.logger->warn(
+          "{}: closing connection from {}:{}: {} inbound connections open "
+          "(max_inbound_connections)",
+          prefix(), remote.address().to_string(), remote.port(), inbound_.size());
+      socket.close(ignored);
+      accept_next();
       return;
     }
     auto conn = std::make_shared<Inbound>(io_, std::move(socket));
@@ -899,8 +910,7 @@ void PeerTransport::Impl::protocol_error(const std::shared_ptr<Inbound>& conn,
   close_inbound(conn, "protocol error: " + reason);
 }
 
-void PeerTransport::Impl::close_inbound(const std::shared_ptr<Inbound>& conn,
-                                        const std::string& reason) {
+void PeerTransport::Impl::close_inbound(std::shared_ptr<Inbound> conn, const std::string& reason) {
   if (conn->state == Inbound::State::kClosed) return;
   const bool quiet = conn->state == Inbound::State::kRefusing;  // reason already logged
   conn->state = Inbound::State::kClosed;

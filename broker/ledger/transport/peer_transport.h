@@ -60,6 +60,8 @@ struct PeerTransportOptions {
   // An outbound connection whose pending write makes no progress for this long is closed and
   // reconnected (the peer stopped reading). 0 disables the check.
   std::uint32_t write_timeout_ms = 10'000;
+  // Accepted connections open at once (handshaking or established); more are closed at once.
+  std::size_t max_inbound_connections = 256;
   CodecLimits codec_limits;
 
   // Injectable sources (defaults: a randomly seeded mt19937_64, OpenSSL RAND_bytes and the

@@ -500,7 +500,7 @@ TEST(PeerTransport, StalledPeerConnectionIsClosedAndReconnected) {
   Message big = testing_samples::append_with_entries(1, 256 * 1024);
   ASSERT_TRUE(WaitUntil([&] {
     a.transport().send(big);
-    return stalled.handshakes() >= 2;
+    return stalled.handshakes() >= 2 && a.transport().peer_stats(2)->connections >= 2;
   }));
   PeerStats stats = *a.transport().peer_stats(2);
   EXPECT_GE(stats.reconnects, 1u);
@@ -521,6 +521,21 @@ TEST(PeerTransport, RemovedMemberLosesItsConnections) {
   ASSERT_TRUE(WaitUntil([&] { return a.transport().stats().inbound_refused >= 1; }));
   a.transport().send(Heartbeat(1, 2, 2));
   EXPECT_GE(a.transport().stats().dropped_unknown_peer, 1u);
+}
+
+TEST(PeerTransport, InboundConnectionLimitHolds) {
+  Node a(1, [](PeerTransportOptions& o) { o.max_inbound_connections = 2; });
+  a.transport().update_membership(MembershipOf({{1, a.port()}, {3, UnusedPort()}}));
+  auto first = std::make_unique<RawClient>(a.port());
+  RawClient second(a.port());
+  ASSERT_TRUE(WaitUntil([&] { return a.transport().stats().inbound_open == 2; }));
+  RawClient third(a.port());
+  EXPECT_TRUE(third.wait_closed());
+  first.reset();
+  ASSERT_TRUE(WaitUntil([&] { return a.transport().stats().inbound_open == 1; }));
+  RawClient fourth(a.port());
+  EXPECT_TRUE(fourth.handshake(3, 1, "group-a"));
+  EXPECT_EQ(a.transport().stats().inbound_open, 2u);
 }
 
 TEST(PeerTransport, StartFailsWithAClearErrorWhenThePortIsTaken) {
