@@ -125,6 +125,11 @@ Error AdminClient::reply_error(const std::string& admin_address, const HttpReply
   ErrorCode code = ErrorCode::kInternal;
   if (!code_name.empty()) {
     code = error_code_from_name(code_name);
+  } else if (reply.status == 404) {
+    // Not an admin endpoint (or, within one process, an AdminHttpServer that was stopped while
+    // others still run: cpprestsdk keeps the port open and answers 404 with no body).
+    code = ErrorCode::kUnavailable;
+    message = "no admin endpoint here";
   } else if (reply.status == 401) {
     code = ErrorCode::kInvalidArgument;
   } else if (reply.status == 503) {

@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "broker/admin/admin_json.h"
@@ -59,6 +60,30 @@ Result<std::uint16_t> pick_free_port(const std::string& host) {
   return result;
 }
 
+// Ports held by AdminHttpServer instances of this process. cpprestsdk shares one socket per port
+// among all listeners of a process, and a second listener that fails to register on a port in
+// use tears down the first one's socket; so the conflict is detected here, before cpprestsdk.
+class PortsInUse {
+ public:
+  bool claim(std::uint16_t port) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ports_.insert(port).second;
+  }
+  void release(std::uint16_t port) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ports_.erase(port);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::uint16_t> ports_;
+};
+
+PortsInUse& ports_in_use() {
+  static PortsInUse* ports = new PortsInUse();  // never destroyed: used from destructors
+  return *ports;
+}
+
 std::string bracket_host(const std::string& host) {
   if (host.find(':') != std::string::npos && host.front() != '[') return "[" + host + "]";
   return host;
@@ -102,6 +127,11 @@ class AdminHttpServer::Impl {
 
   Status open(std::uint16_t port) {
     const std::string address = bracket_host(options_.host) + ":" + std::to_string(port);
+    if (!ports_in_use().claim(port)) {
+      return make_error(ErrorCode::kUnavailable, "admin endpoint " + address +
+                                                     ": cannot listen: port already used by "
+                                                     "another admin endpoint of this process");
+    }
     try {
       http_listener_config config;
       config.set_timeout(std::chrono::seconds(30));
@@ -112,6 +142,7 @@ class AdminHttpServer::Impl {
       port_ = port;
       return Status();
     } catch (const std::exception& e) {
+      ports_in_use().release(port);
       return make_error(ErrorCode::kUnavailable,
                         "admin endpoint " + address + ": cannot listen: " + e.what());
     }
@@ -125,6 +156,7 @@ class AdminHttpServer::Impl {
     } catch (...) {
     }
     listener_.reset();
+    ports_in_use().release(port_);
   }
 
   void serve(const http::http_request& request) {

@@ -22,6 +22,13 @@
 // there) and retries with a new port if another process took it in between. port() reports the
 // port in use. Tests use this; production configures a fixed adminPort.
 //
+// stop(): cpprestsdk serves every listener of a process from one shared server object and only
+// closes listening sockets when the last listener of the process closes. So when several
+// AdminHttpServers run in one process (tests), a stopped one's port keeps accepting and answers
+// 404 with an empty body until all have stopped; AdminClient reports that as kUnavailable.
+// Ports are also tracked per process so that starting a second server on a port already used
+// here fails cleanly instead of disturbing the first (cpprestsdk would tear it down).
+//
 // The cpprestsdk headers are not exposed here; dledger_admin still exports
 // _TURN_OFF_PLATFORM_STRING to its users in case they include them.
 #pragma once

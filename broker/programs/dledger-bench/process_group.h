@@ -1,0 +1,82 @@
+// ProcessGroup: runs dledger-ledger replicas as real processes on 127.0.0.1 for process-level
+// tests and the benchmark. Each replica gets free ports (peer, client, admin), a config file and
+// a log file under a private temporary directory, and is stopped by PID (SIGKILL or SIGTERM).
+// The destructor kills every replica still running and removes the directory (kept when
+// DLEDGER_KEEP_TEST_DIRS is set, for post-mortems).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/admin/admin_backend.h"
+#include "broker/base/result.h"
+
+namespace dledger::bench {
+
+// A port that was free a moment ago (bind 0, read, close).
+std::uint16_t pick_free_port();
+
+struct ReplicaSpec {
+  int id = 0;  // member id N of "nN"
+  std::uint16_t peer_port = 0;
+  std::uint16_t client_port = 0;
+  std::uint16_t admin_port = 0;
+  pid_t pid = -1;
+  std::string peers;  // the dLegerPeers it was (last) started with
+};
+
+class ProcessGroup {
+ public:
+  // `binary`: path of dledger-ledger. `extra_config`: lines appended to every config.
+  ProcessGroup(std::string binary, std::string extra_config = "");
+  ~ProcessGroup();
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  // Allocates ports for a new member id (does not start it).
+  void add_member(int id);
+  // "n0-127.0.0.1:p0;..." over `ids` (peer, client or admin ports).
+  std::string peers(const std::vector<int>& ids) const;
+  std::string client_peers(const std::vector<int>& ids) const;
+  std::string admin_address(int id) const;
+  std::string peer_address(int id) const;
+  std::vector<int> ids() const;
+
+  // Writes the config (dLegerPeers = `peers`) and starts the process. Errors if fork/exec fails.
+  Status start(int id, const std::string& peers);
+  void kill9(int id);
+  // SIGTERM, then waits (bounded) for exit; returns the exit status (or -1 if it had to be killed).
+  int terminate(int id);
+  bool running(int id);
+
+  std::string data_dir(int id) const;
+  std::string log_path(int id) const;
+  std::string dir() const { return dir_; }
+
+  Result<admin::ReplicaStatus> status(int id) const;
+  // Waits (bounded by `limit`) until every id in `ids` is running, exactly one reports role
+  // leader and all of them name that leader in the same term. Returns the leader's id.
+  Result<int> wait_for_leader(const std::vector<int>& ids,
+                              std::chrono::milliseconds limit = std::chrono::seconds(30));
+  // Waits until replica `id` reports commit_index >= `index`.
+  bool wait_for_commit(int id, std::uint64_t index,
+                       std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+  // Runs dledger-ledger with `args` to completion and returns its exit status and output.
+  static std::pair<int, std::string> run_to_exit(const std::string& binary,
+                                                 const std::vector<std::string>& args);
+
+ private:
+  std::string binary_;
+  std::string extra_config_;
+  std::string dir_;
+  std::map<int, ReplicaSpec> replicas_;
+};
+
+}  // namespace dledger::bench
