@@ -138,4 +138,92 @@ Result<int64_t> json_to_int(const json& value, std::string_view what, int64_t mi
   return *parsed;
 }
 
+// ---- JsonBodyReader ----
+
+void JsonBodyReader::fail(std::string_view path, std::string_view key, const std::string& problem) {
+  if (error_) return;
+  std::string where(path);
+  if (!key.empty()) {
+    if (!where.empty()) where += ".";
+    where += key;
+  }
+  if (where.empty()) where = "body";
+  error_ = make_error(ErrorCode::kInvalidArgument, what_ + ": " + where + " " + problem);
+}
+
+const json* JsonBodyReader::find(const json& object, std::string_view path, const char* key,
+                                 bool required) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required) fail(path, key, "is required but missing");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::string JsonBodyReader::string(const json& object, std::string_view path, const char* key,
+                                   bool required, std::string default_value) {
+  const json* value = find(object, path, key, required);
+  if (value == nullptr) return default_value;
+  if (!value->is_string()) {
+    fail(path, key, "must be a string, got " + std::string(json_type_name(*value)));
+    return default_value;
+  }
+  return value->get<std::string>();
+}
+
+int64_t JsonBodyReader::integer(const json& object, std::string_view path, const char* key,
+                                bool required, int64_t min, int64_t max, int64_t default_value) {
+  const json* value = find(object, path, key, required);
+  if (value == nullptr) return default_value;
+  auto parsed = json_to_int(*value, "", min, max);
+  if (!parsed.ok()) {
+    fail(path, key, parsed.error().message.substr(1));  // drop the leading space of empty `what`
+    return default_value;
+  }
+  return *parsed;
+}
+
+bool JsonBodyReader::boolean(const json& object, std::string_view path, const char* key,
+                             bool default_value) {
+  const json* value = find(object, path, key, false);
+  if (value == nullptr) return default_value;
+  if (value->is_boolean()) return value->get<bool>();
+  if (value->is_string()) {
+    const auto& text = value->get_ref<const std::string&>();
+    if (text == "true") return true;
+    if (text == "false") return false;
+  }
+  fail(path, key, "must be true or false, got " + quote_for_error(dump_json(*value)));
+  return default_value;
+}
+
+const json* JsonBodyReader::array(const json& object, std::string_view path, const char* key,
+                                  bool required) {
+  const json* value = find(object, path, key, required);
+  if (value == nullptr) return nullptr;
+  if (!value->is_array()) {
+    fail(path, key, "must be an array, got " + std::string(json_type_name(*value)));
+    return nullptr;
+  }
+  return value;
+}
+
+const json* JsonBodyReader::object(const json& parent, std::string_view path, const char* key,
+                                   bool required) {
+  const json* value = find(parent, path, key, required);
+  if (value == nullptr) return nullptr;
+  if (!value->is_object()) {
+    fail(path, key, "must be an object, got " + std::string(json_type_name(*value)));
+    return nullptr;
+  }
+  return value;
+}
+
+bool JsonBodyReader::expect_object(const json& value, std::string_view path) {
+  if (value.is_object()) return true;
+  fail(path, "", "must be an object, got " + std::string(json_type_name(value)));
+  return false;
+}
+
 }  // namespace dledger::remoting

@@ -38,4 +38,40 @@ std::optional<int64_t> parse_decimal_int(std::string_view text);
 // Quotes and truncates a client-supplied value for an error message ('abc', max 64 chars).
 std::string quote_for_error(std::string_view value);
 
+// Reads fields of JSON request/reply bodies with a sticky first error (like ExtFieldReader):
+// read everything, then check ok(). Errors read "<what>: <path>.<key> <problem>", e.g.
+// "HeartbeatData: consumerDataSet[0].groupName is required but missing".
+class JsonBodyReader {
+ public:
+  explicit JsonBodyReader(std::string what) : what_(std::move(what)) {}
+
+  // `object` must be a JSON object (check with expect_object first).
+  std::string string(const nlohmann::json& object, std::string_view path, const char* key,
+                     bool required, std::string default_value = {});
+  int64_t integer(const nlohmann::json& object, std::string_view path, const char* key,
+                  bool required, int64_t min, int64_t max, int64_t default_value = 0);
+  // JSON true/false or the strings "true"/"false".
+  bool boolean(const nlohmann::json& object, std::string_view path, const char* key,
+               bool default_value);
+  // The array under `key`; nullptr when absent or null (an error if required), or not an array.
+  const nlohmann::json* array(const nlohmann::json& object, std::string_view path, const char* key,
+                              bool required);
+  // The object under `key`; nullptr when absent or null (an error if required), or not an object.
+  const nlohmann::json* object(const nlohmann::json& object, std::string_view path, const char* key,
+                               bool required);
+  // Fails unless `value` is an object.
+  bool expect_object(const nlohmann::json& value, std::string_view path);
+
+  void fail(std::string_view path, std::string_view key, const std::string& problem);
+  bool ok() const { return !error_.has_value(); }
+  const Error& error() const { return *error_; }
+
+ private:
+  const nlohmann::json* find(const nlohmann::json& object, std::string_view path, const char* key,
+                             bool required);
+
+  std::string what_;
+  std::optional<Error> error_;
+};
+
 }  // namespace dledger::remoting

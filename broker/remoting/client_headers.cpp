@@ -1,0 +1,81 @@
+#include "broker/remoting/client_headers.h"
+
+#include <limits>
+
+#include "broker/remoting/ext_fields.h"
+#include "broker/remoting/json_util.h"
+
+namespace dledger::remoting {
+
+namespace {
+
+constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
+constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+Status expect_code(const RemotingCommand& cmd, int32_t code) {
+  if (cmd.code == code) return Status::ok_status();
+  return make_error(ErrorCode::kInvalidArgument,
+                    "request code " + std::to_string(cmd.code) + " is not " +
+                        std::string(request_code_name(code)) + " (" + std::to_string(code) + ")");
+}
+
+}  // namespace
+
+Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCommand& cmd) {
+  if (Status s = expect_code(cmd, request_code::kUnregisterClient); !s.ok()) return s.error();
+  ExtFieldReader r(cmd);
+  UnregisterClientRequest req;
+  req.client_id = r.required_string("clientID");
+  req.producer_group = r.optional_string("producerGroup");
+  req.consumer_group = r.optional_string("consumerGroup");
+  if (!r.ok()) return r.error();
+  return req;
+}
+
+Result<GetConsumerListByGroupRequest> parse_get_consumer_list_by_group_request(
+    const RemotingCommand& cmd) {
+  if (Status s = expect_code(cmd, request_code::kGetConsumerListByGroup); !s.ok()) {
+    return s.error();
+  }
+  ExtFieldReader r(cmd);
+  GetConsumerListByGroupRequest req;
+  req.consumer_group = r.required_string("consumerGroup");
+  if (!r.ok()) return r.error();
+  return req;
+}
+
+std::string write_consumer_list_body(const std::vector<std::string>& consumer_ids) {
+  nlohmann::json body = nlohmann::json::object();
+  body["consumerIdList"] = consumer_ids;
+  return dump_json(body);
+}
+
+Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(
+    const RemotingCommand& cmd) {
+  if (Status s = expect_code(cmd, request_code::kConsumerSendMsgBack); !s.ok()) return s.error();
+  ExtFieldReader r(cmd);
+  ConsumerSendMsgBackRequest req;
+  req.offset = r.required_int("offset", 0, kI64Max);
+  req.group = r.required_string("group");
+  req.delay_level = r.required_int32("delayLevel", kI32Min, kI32Max);
+  req.origin_msg_id = r.optional_string("originMsgId");
+  req.origin_topic = r.optional_string("originTopic");
+  req.unit_mode = r.optional_bool("unitMode", false);
+  if (auto max = r.optional_int("maxReconsumeTimes", -1, kI32Max)) {
+    req.max_reconsume_times = static_cast<int32_t>(*max);
+  }
+  if (!r.ok()) return r.error();
+  return req;
+}
+
+Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd) {
+  if (Status s = expect_code(cmd, request_code::kGetRouteinfoByTopic); !s.ok()) return s.error();
+  ExtFieldReader r(cmd);
+  GetRouteInfoRequest req;
+  req.topic = r.required_string("topic");
+  if (!r.ok()) return r.error();
+  return req;
+}
+
+}  // namespace dledger::remoting

@@ -1,0 +1,55 @@
+// Request headers of client bookkeeping requests.
+//
+//   code  request                     fields
+//   35    UNREGISTER_CLIENT           clientID (required), producerGroup, consumerGroup (optional)
+//   38    GET_CONSUMER_LIST_BY_GROUP  consumerGroup (required); reply body {"consumerIdList":[...]}
+//   36    CONSUMER_SEND_MSG_BACK      offset [0, INT64_MAX] (commit log offset of the message),
+//                                     group, delayLevel (any int32; 0 = broker decides by
+//                                     reconsume times, < 0 = straight to the dead-letter queue)
+//                                     required; originMsgId, originTopic, unitMode (false),
+//                                     maxReconsumeTimes ([-1, INT32_MAX]) optional
+//   105   GET_ROUTEINFO_BY_TOPIC      topic (required)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/base/result.h"
+#include "broker/remoting/remoting_command.h"
+
+namespace dledger::remoting {
+
+struct UnregisterClientRequest {
+  std::string client_id;
+  std::optional<std::string> producer_group;
+  std::optional<std::string> consumer_group;
+};
+Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCommand& cmd);
+
+struct GetConsumerListByGroupRequest {
+  std::string consumer_group;
+};
+Result<GetConsumerListByGroupRequest> parse_get_consumer_list_by_group_request(
+    const RemotingCommand& cmd);
+// {"consumerIdList":["id1","id2"]}
+std::string write_consumer_list_body(const std::vector<std::string>& consumer_ids);
+
+struct ConsumerSendMsgBackRequest {
+  int64_t offset = 0;
+  std::string group;
+  int32_t delay_level = 0;
+  std::optional<std::string> origin_msg_id;
+  std::optional<std::string> origin_topic;
+  bool unit_mode = false;
+  std::optional<int32_t> max_reconsume_times;
+};
+Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(const RemotingCommand& cmd);
+
+struct GetRouteInfoRequest {
+  std::string topic;
+};
+Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd);
+
+}  // namespace dledger::remoting
