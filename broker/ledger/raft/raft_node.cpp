@@ -88,6 +88,16 @@ RaftNode::RaftNode(Config config, const Storage& storage, InitialState initial)
 Status RaftNode::step(const Message& m) {
   Status valid = validate_message(m, config_.id);
   if (!valid.ok()) return valid;
+  bool response = m.type == MessageType::kPreVoteResponse || m.type == MessageType::kVoteResponse ||
+                  m.type == MessageType::kAppendResponse ||
+                  m.type == MessageType::kInstallSnapshotResponse;
+  if (response && !membership().contains(m.from)) {
+    // Requests from unknown members can be legitimate (a leader or candidate from a
+    // configuration we have not received yet); answers come only from members we asked.
+    return make_error(ErrorCode::kInvalidArgument, std::string(message_type_name(m.type)) +
+                                                       " from " + node_name(m.from) +
+                                                       ", which is not a member");
+  }
 
   if (m.term > term()) {
     bool vote_request = m.type == MessageType::kVote || m.type == MessageType::kPreVote;

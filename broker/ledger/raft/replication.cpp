@@ -235,6 +235,15 @@ void RaftNode::handle_append_response(const Message& m) {
   pr.recently_active = true;
 
   if (!m.success) {
+    if (m.match_index < pr.match_index) {
+      // The follower holds less than it acknowledged: it lost a suffix (repair after
+      // corruption, or a crash in async flush mode). Replicate again from what it holds.
+      // Lowering a match index only delays commits; the commit index never goes back.
+      pr.match_index = m.match_index;
+      pr.become_probe();
+      send_appends_or_commit(m.from);
+      return;
+    }
     if (pr.state == ProgressState::kSnapshot) return;
     if (pr.state == ProgressState::kReplicate && m.log_index <= pr.match_index) return;  // stale
     if (pr.state == ProgressState::kProbe && m.log_index != pr.next_index - 1) return;   // stale

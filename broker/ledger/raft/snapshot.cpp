@@ -37,7 +37,7 @@ void RaftNode::handle_install_snapshot(const Message& m) {
     set_commit(meta.index);
     r.match_index = meta.index;
   } else {
-    log_.restore(*m.snapshot);
+    log_.restore(*m.snapshot, commit_);
     configs_.clear();
     configs_.push_back(ConfigEntry{meta.index, meta.membership});
     membership_changed_ = true;

@@ -140,14 +140,14 @@ std::optional<std::uint64_t> UnstableLog::last_index_with_term_at_most(std::uint
   return left;
 }
 
-void UnstableLog::restore(Snapshot snapshot) {
+void UnstableLog::restore(Snapshot snapshot, std::uint64_t commit) {
   std::uint64_t index = snapshot.meta.index;
   entries_.clear();
   offset_ = index + 1;
   emitted_index_ = index;
-  // Nothing after the old durable prefix is known to survive; the snapshot itself is durable
-  // only once reported persisted. Committed entries below it stay valid.
-  durable_index_ = std::min(durable_index_, index);
+  // Only the committed prefix of the old log is known to agree with the snapshot; the snapshot
+  // itself counts as durable once reported persisted.
+  durable_index_ = std::min({durable_index_, commit, index});
   pending_snapshot_ = std::move(snapshot);
   snapshot_emitted_ = false;
 }

@@ -57,8 +57,10 @@ class UnstableLog {
   std::optional<std::uint64_t> last_index_with_term_at_most(std::uint64_t term_value,
                                                             std::uint64_t hi) const;
 
-  // Replaces the whole log by `snapshot` (pending until persisted).
-  void restore(Snapshot snapshot);
+  // Replaces the whole log by `snapshot` (pending until persisted). `commit` is the commit
+  // index before the snapshot: durable entries past it may differ from the leader's, so they
+  // stop counting as durable.
+  void restore(Snapshot snapshot, std::uint64_t commit);
 
   // Output side: the snapshot and entries not yet handed out in a Ready.
   bool has_unemitted() const;

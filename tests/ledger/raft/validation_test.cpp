@@ -250,6 +250,41 @@ TEST(Repair, RepairEndsAfterAppendingLeadersCommitInItsTerm) {
   EXPECT_TRUE(c.core(3).status().repair_until == 0 && c.core(3).hard_state().term == 1u);
 }
 
+TEST(Repair, MemberThatLostAcknowledgedSuffixIsRefilled) {
+  Cluster c(3);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.core(1).propose("e" + std::to_string(i)).ok());
+  c.stabilize();
+  ASSERT_EQ(c.core(1).status().peers[1].match_index, 6u);
+  // n3's storage quarantined a damaged suffix: it keeps 1..3 of the 6 it acknowledged.
+  c.storage(3).truncate_after(3);
+  c.restart(3, 6);
+  EXPECT_EQ(c.core(3).last_index(), 3u);
+  c.tick_all(6);
+  EXPECT_EQ(c.core(3).last_index(), 6u);
+  EXPECT_EQ(c.stored(3, 1, 6), c.stored(1, 1, 6));
+  EXPECT_EQ(c.core(3).status().repair_until, 0u);
+  c.expect_invariants();
+}
+
+TEST(Validation, ResponseFromNonMemberRejected) {
+  Cluster c(3);
+  c.elect(1);
+  Message m = make_message(MessageType::kAppendResponse, 7, 1, 1);
+  m.success = true;
+  m.match_index = 1;
+  Status s = c.core(1).step(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.error().message.find("n7"), std::string::npos);
+  // A request from an unknown member is legitimate (its configuration may be newer than ours).
+  Message append = make_message(MessageType::kAppend, 7, 2, 5);
+  append.log_index = 1;
+  append.log_term = 1;
+  EXPECT_TRUE(c.core(2).step(append).ok());
+  EXPECT_EQ(c.core(2).soft_state().leader, 7u);
+}
+
 TEST(Repair, RepairEndsWhenLastIndexReachesRepairUntil) {
   Cluster c(3);
   c.elect(1);
