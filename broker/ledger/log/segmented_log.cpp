@@ -339,6 +339,11 @@ Status SegmentedLog::append_locked(const std::vector<raft::Entry>& entries) {
 
   const std::uint64_t first_new = entries.front().index;
   std::string buf;
+  {
+    std::uint64_t total = 0;
+    for (const raft::Entry& e : entries) total += format::kEntryHeaderBytes + e.data.size();
+    buf.reserve(static_cast<std::size_t>(std::min(total, options_.segment_bytes)));
+  }
   struct Pending {
     std::uint64_t offset;
     const raft::Entry* entry;

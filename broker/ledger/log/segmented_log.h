@@ -2,6 +2,12 @@
 // files, an in-memory index for O(1) reads, an atomic meta file for hard state, and recovery rules
 // that tell a torn tail (truncate) from corruption (quarantine + repair from peers).
 //
+// In memory, per segment: a u32 byte offset per entry (4 MiB per GiB of 1 KiB entries) and the
+// terms run-length encoded. read(i) finds the segment by binary search over the segments (a
+// handful to a few hundred), takes entry i's offset and length from the index and issues exactly
+// one pread of that entry; term(i) reads no disk at all. Config entries are tracked with their
+// data (kConfig entries after the snapshot; the snapshot's membership is in the meta file).
+//
 // ==================================== ON-DISK FORMAT ============================================
 // All integers are little-endian. CRC32C is the Castagnoli CRC of broker/base/crc32c.h
 // (crc32c("123456789") == 0xE3069283). Indexes and terms are unsigned 64-bit; index 0 is never
@@ -109,10 +115,15 @@
 //    checking header CRC, index continuity and payload CRC.
 // 3. The first bad entry found by a scan at byte X, expected index I, is classified:
 //    TORN TAIL: the segment is the open (last) one and no valid entry header with an index >= I
-//      exists anywhere after X (only zeros, garbage or a partial entry). The file is truncated at X
-//      and a warning naming the file and offset is reported (OpenReport::torn_tail).
-//    CORRUPTION: anything else (a bad entry followed by valid ones, any bad entry in a closed
-//      segment, a gap or overlap between segment names). Then, in this order:
+//      exists anywhere after X (only zeros, garbage, a partial entry, a stale entry with a lower
+//      index, or a complete last entry whose payload CRC fails — a write the crash cut short).
+//      The file is truncated at X and a warning naming the file and offset is reported
+//      (OpenReport::torn_tail).
+//    CORRUPTION: anything else: a bad entry followed by a valid header with index >= I, a valid
+//      entry at X with an index above I (entries went missing), any bad entry in a closed segment
+//      or a closed segment shorter than its name, a gap or overlap between segments, a first
+//      segment starting after snapshot index + 1, an open segment that is not the last one.
+//      Then, in this order:
 //      a. repair_until = max(repair_until, highest index the log had: the damaged index, any
 //         valid header found after it, the last index of every later segment) is written to meta,
 //         so a restart before the repair does not forget it;

@@ -295,6 +295,22 @@ TEST(SegmentedLog, RetentionDeletesWholeSegmentsNeverPastLimit) {
 
   // Size: shrinks toward the target but keeps the open segment and everything after the snapshot.
   EXPECT_EQ(log.apply_retention(RetentionPolicy{0, 1}, 1000)->segments_deleted, 0u);
+  {
+    TempDir other;
+    OpenResult sized = open_ok(small_options(other.log_dir()));
+    ASSERT_TRUE(sized.log->append(make_entries(1, 300, 1)).ok());
+    raft::Snapshot s2;
+    s2.meta.index = 250;
+    s2.meta.term = 1;
+    ASSERT_TRUE(sized.log->save_snapshot(s2).ok());
+    const std::uint64_t total = sized.log->total_bytes();
+    auto r3 = sized.log->apply_retention(RetentionPolicy{0, total / 2}, 1000);
+    ASSERT_TRUE(r3.ok());
+    EXPECT_GT(r3->segments_deleted, 0u);
+    EXPECT_LE(sized.log->total_bytes(), total / 2);
+    EXPECT_GT(sized.log->total_bytes() + 4096, total / 2);  // stopped as soon as it fit
+    expect_entries(*sized.log, 251, 300, 1);
+  }
   OpenResult reopened = open_ok(options);
   EXPECT_EQ(reopened.log->first_index(), 101u);
   EXPECT_EQ(reopened.log->last_index(), 300u);
