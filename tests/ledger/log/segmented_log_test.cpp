@@ -451,5 +451,88 @@ TEST(SegmentedLog, SavedSnapshotKeepsEntriesAfterIt) {
   expect_entries(*reopened.log, 31, 40, 2);
 }
 
+TEST(SegmentedLog, AppendAcrossSegmentRolloverIsCrashSafe) {
+  TempDir tmp;
+  const std::string base = tmp.path() + "/base";
+  {
+    OpenResult opened = open_ok(small_options(base));
+    ASSERT_TRUE(opened.log->append(make_entries(1, 25, 1)).ok());
+    ASSERT_TRUE(opened.log->sync().ok());
+  }
+  bool completed = false;
+  for (std::uint64_t crash_after = 0; !completed && crash_after < 60; ++crash_after) {
+    SCOPED_TRACE("crash after " + std::to_string(crash_after) + " mutations");
+    const std::string dir = tmp.path() + "/case";
+    copy_dir(base, dir);
+    {
+      auto io = std::make_shared<FaultInjectingFileIo>();
+      OpenResult opened = open_ok(small_options(dir, io));
+      io->crash_after_mutations(crash_after);
+      Status a = opened.log->append(make_entries(26, 90, 2));  // seals two segments
+      completed = a.ok() && opened.log->sync().ok();
+    }
+    OpenResult after = open_ok(small_options(dir));
+    ASSERT_NE(after.log, nullptr);
+    EXPECT_TRUE(after.report.corruptions.empty());
+    EXPECT_EQ(after.log->repair_until(), 0u);
+    const std::uint64_t last = after.log->last_index();
+    ASSERT_GE(last, 25u);
+    expect_entries(*after.log, 1, 25, 1);
+    if (last > 25) expect_entries(*after.log, 26, last, 2);
+    if (completed) {
+      EXPECT_EQ(last, 90u);
+    }
+    ASSERT_TRUE(after.log->append(make_entries(last + 1, last + 3, 3)).ok());
+    ASSERT_TRUE(after.log->sync().ok());
+  }
+  EXPECT_TRUE(completed);
+}
+
+TEST(SegmentedLog, SnapshotInstallIsCrashSafe) {
+  TempDir tmp;
+  const std::string base = tmp.path() + "/base";
+  {
+    OpenResult opened = open_ok(small_options(base));
+    ASSERT_TRUE(opened.log->append(make_entries(1, 70, 1)).ok());
+    ASSERT_TRUE(opened.log->sync().ok());
+  }
+  raft::Snapshot snap;
+  snap.meta.index = 100;
+  snap.meta.term = 2;
+  snap.data = "state@100";
+  bool completed = false;
+  for (std::uint64_t crash_after = 0; !completed && crash_after < 60; ++crash_after) {
+    SCOPED_TRACE("crash after " + std::to_string(crash_after) + " mutations");
+    const std::string dir = tmp.path() + "/case";
+    copy_dir(base, dir);
+    {
+      auto io = std::make_shared<FaultInjectingFileIo>();
+      OpenResult opened = open_ok(small_options(dir, io));
+      io->crash_after_mutations(crash_after);
+      completed = opened.log->install_snapshot(snap).ok();
+    }
+    OpenResult after = open_ok(small_options(dir));
+    ASSERT_NE(after.log, nullptr);
+    EXPECT_TRUE(after.report.corruptions.empty());
+    if (after.log->snapshot_meta().index == 0) {
+      // Before the commit point: the old log, whole.
+      EXPECT_EQ(after.log->last_index(), 70u);
+      expect_entries(*after.log, 1, 70, 1);
+      EXPECT_FALSE(completed);
+    } else {
+      // After it: the new snapshot and nothing of the old log.
+      EXPECT_EQ(after.log->snapshot_meta(), snap.meta);
+      EXPECT_EQ(after.log->snapshot()->data, "state@100");
+      EXPECT_EQ(after.log->last_index(), 100u);
+      EXPECT_EQ(after.log->first_index(), 101u);
+      EXPECT_TRUE(files_with_prefix(dir, "segment-").empty());
+    }
+    ASSERT_TRUE(
+        after.log->append(make_entries(after.log->last_index() + 1, after.log->last_index() + 2, 3))
+            .ok());
+  }
+  EXPECT_TRUE(completed);
+}
+
 }  // namespace
 }  // namespace dledger::log
