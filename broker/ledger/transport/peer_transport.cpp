@@ -407,6 +407,8 @@ void PeerTransport::Impl::enqueue(const std::shared_ptr<Peer>& peer, std::string
     const std::size_t limit = options_.send_queue_bytes;
     if (frame.size() > limit) {
       ++peer->dropped_messages;
+      options_.logger->warn("{}: dropped a {}-byte message larger than send_queue_bytes ({})",
+                            describe(*peer), frame.size(), limit);
       return;
     }
     // Drop the oldest queued messages to make room: the newest carry the freshest state.

@@ -52,11 +52,13 @@ struct PeerTransportOptions {
   std::string secret;                    // empty: no authentication (any member may connect)
 
   std::size_t max_frame_bytes = kDefaultMaxFrameBytes;  // payload limit for received frames
-  std::size_t send_queue_bytes = 32ull << 20;           // per peer, encoded frame bytes
-  std::size_t max_write_batch_bytes = 1ull << 20;       // gathered into one write
-  BackoffPolicy reconnect_backoff;                      // 50 ms .. 2 s by default
-  std::uint32_t connect_timeout_ms = 5000;    // resolve + connect + handshake, connecting side
-  std::uint32_t handshake_timeout_ms = 5000;  // accepting side, from accept to accepted
+  // Per peer, encoded frame bytes. A message larger than this is dropped (with a warning), so
+  // keep it above max_frame_bytes: the default holds any frame a peer would accept.
+  std::size_t send_queue_bytes = 80ull << 20;
+  std::size_t max_write_batch_bytes = 1ull << 20;  // gathered into one write
+  BackoffPolicy reconnect_backoff;                 // 50 ms .. 2 s by default
+  std::uint32_t connect_timeout_ms = 5000;         // resolve + connect + handshake, connecting side
+  std::uint32_t handshake_timeout_ms = 5000;       // accepting side, from accept to accepted
   // An outbound connection whose pending write makes no progress for this long is closed and
   // reconnected (the peer stopped reading). 0 disables the check.
   std::uint32_t write_timeout_ms = 10'000;
