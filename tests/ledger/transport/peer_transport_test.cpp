@@ -524,7 +524,10 @@ TEST(PeerTransport, RemovedMemberLosesItsConnections) {
 }
 
 TEST(PeerTransport, InboundConnectionLimitHolds) {
-  Node a(1, [](PeerTransportOptions& o) { o.max_inbound_connections = 2; });
+  Node a(1, [](PeerTransportOptions& o) {
+    o.max_inbound_connections = 2;
+    o.handshake_timeout_ms = 120'000;  // idle clients keep their slots for the whole test
+  });
   a.transport().update_membership(MembershipOf({{1, a.port()}, {3, UnusedPort()}}));
   auto first = std::make_unique<RawClient>(a.port());
   RawClient second(a.port());
