@@ -523,6 +523,35 @@ TEST(PeerTransport, RemovedMemberLosesItsConnections) {
   EXPECT_GE(a.transport().stats().dropped_unknown_peer, 1u);
 }
 
+TEST(PeerTransport, MemberWhoseAddressChangesIsReachedAtTheNewAddress) {
+  Node a(1);
+  auto b = std::make_unique<Node>(2);
+  Connect(a, *b);
+  a.transport().send(Heartbeat(1, 2, 1));
+  ASSERT_TRUE(WaitUntil([&] { return b->received_count() == 1; }));
+
+  b = std::make_unique<Node>(2);  // same member, new port
+  Connect(a, *b);
+  EXPECT_EQ(a.transport().peer_stats(2)->address, Local(b->port()));
+  std::uint64_t sequence = 2;
+  ASSERT_TRUE(WaitUntil([&] {
+    a.transport().send(Heartbeat(1, 2, sequence++));
+    return b->received_count() > 0;
+  }));
+}
+
+TEST(PeerTransport, MemberWithAnUnparsableAddressIsSkipped) {
+  Node a(1);
+  Membership m = MembershipOf({{1, a.port()}});
+  m.members.push_back({2, "no-port-here", true});
+  m.members.push_back({3, "host:70000", true});
+  a.transport().update_membership(m);
+  EXPECT_FALSE(a.transport().peer_stats(2).has_value());
+  EXPECT_FALSE(a.transport().peer_stats(3).has_value());
+  a.transport().send(Heartbeat(1, 2, 1));
+  EXPECT_EQ(a.transport().stats().dropped_unknown_peer, 1u);
+}
+
 TEST(PeerTransport, InboundConnectionLimitHolds) {
   Node a(1, [](PeerTransportOptions& o) {
     o.max_inbound_connections = 2;
