@@ -59,10 +59,6 @@ struct Progress {
   bool recently_active = false;        // heard from since the last check-quorum round
   int ticks_without_progress = 0;      // stall detection for lost pipelined messages
   std::uint64_t sent_commit = 0;       // highest commit index this follower was told about
-  // kReplicate: last index sent before the latest heartbeat. The follower answers a heartbeat
-  // only after persisting everything it received before it, so an answer below this index means
-  // (on an ordered connection) that pipelined Appends were lost.
-  std::uint64_t sent_before_heartbeat = 0;
   Inflights inflights;
 
   void become_probe() {

@@ -110,9 +110,12 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
   return true;
 }
 
-// A heartbeat is an empty Append anchored at the follower's match index; it carries the commit
-// index capped at that match (like etcd), so a follower never learns a commit index for entries
-// it may not hold.
+// A heartbeat is an empty Append. It carries the commit index capped at the follower's match
+// (like etcd), so a follower never learns a commit index for entries it may not hold.
+// In kReplicate it is anchored at next_index - 1, the last entry already sent: on an ordered
+// connection the follower has received every earlier Append when it checks the anchor, so a
+// rejection means pipelined Appends were lost and replication falls back to probing at once.
+// Otherwise it is anchored at the match index, which the follower is known to hold.
 void RaftNode::send_heartbeat(NodeId to) {
   auto it = progress_.find(to);
   if (it == progress_.end()) return;
@@ -121,16 +124,14 @@ void RaftNode::send_heartbeat(NodeId to) {
   m.type = MessageType::kAppend;
   m.to = to;
   m.term = term();
-  Result<std::uint64_t> match_term = log_.term(pr.match_index);
-  if (match_term.ok()) {
-    m.log_index = pr.match_index;
-    m.log_term = *match_term;
+  std::uint64_t anchor = pr.state == ProgressState::kReplicate ? pr.next_index - 1 : pr.match_index;
+  Result<std::uint64_t> anchor_term = log_.term(anchor);
+  if (anchor_term.ok()) {
+    m.log_index = anchor;
+    m.log_term = *anchor_term;
     m.commit = std::min(commit_, pr.match_index);
     pr.sent_commit = std::max(pr.sent_commit, m.commit);
-  }
-  pr.sent_before_heartbeat =
-      pr.next_index -
-      1;  // else: match compacted away; a bare liveness message (log_index 0, commit 0)
+  }  // else: compacted away; a bare liveness message (log_index 0, commit 0)
   send(std::move(m));
 }
 
@@ -275,9 +276,6 @@ void RaftNode::handle_append_response(const Message& m) {
     pr.become_replicate();
   } else if (pr.state == ProgressState::kProbe) {
     pr.probe_sent = false;  // heartbeat answer: probe again (the last probe may be lost)
-  } else if (pr.state == ProgressState::kReplicate && !progressed && !pr.inflights.empty() &&
-             m.match_index < pr.sent_before_heartbeat) {
-    pr.become_probe();  // Appends sent before the heartbeat it answers were lost: resend
   }
   NodeId from = m.from;
   bool committed = progressed && maybe_commit();

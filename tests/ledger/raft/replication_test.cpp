@@ -244,8 +244,8 @@ TEST(Replication, HeartbeatCarriesCommit) {
     return m.type == MessageType::kAppend && m.to == 3 && m.entries.empty();
   });
   ASSERT_EQ(heartbeats.size(), 1u);
-  EXPECT_EQ(heartbeats[0].commit, 1u);
-  EXPECT_EQ(heartbeats[0].log_index, 1u);
+  EXPECT_EQ(heartbeats[0].commit, 1u);     // capped at the known match
+  EXPECT_EQ(heartbeats[0].log_index, 2u);  // anchored at the last entry sent
   // Once n3's acknowledgement gets through, the next heartbeat carries the full commit.
   c.clear_filter();
   c.tick_all(4);
@@ -357,6 +357,23 @@ TEST(Replication, LostAppendIsRetransmitted) {
   c.tick_all(30);
   EXPECT_EQ(c.core(3).last_index(), 2u);
   EXPECT_EQ(c.core(3).commit_index(), 2u);
+}
+
+TEST(Replication, HeartbeatRejectionRevealsLostPipelinedAppend) {
+  Cluster c(3);
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose("a").ok());
+  c.stabilize();
+  ASSERT_EQ(c.core(1).status().peers[1].state, ProgressState::kReplicate);
+  c.set_filter([](Message& m) { return !(m.to == 3 && !m.entries.empty()); });
+  ASSERT_TRUE(c.core(1).propose("b").ok());
+  c.stabilize();
+  c.clear_filter();
+  ASSERT_EQ(c.core(3).last_index(), 2u);
+  // The next heartbeat is anchored at index 3, which n3 lacks: its rejection triggers a resend
+  // within one heartbeat round trip, long before the stall timeout.
+  c.tick_all(2);
+  EXPECT_EQ(c.core(3).last_index(), 3u);
 }
 
 TEST(Replication, UnreachableFollowerIsProbed) {
