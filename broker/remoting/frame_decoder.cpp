@@ -4,7 +4,8 @@
 
 namespace dledger::remoting {
 
-FrameDecoder::FrameDecoder(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+FrameDecoder::FrameDecoder(std::size_t max_frame_bytes)
+    : max_frame_bytes_(max_frame_bytes < 8 ? 8 : max_frame_bytes) {}
 
 void FrameDecoder::feed(std::string_view bytes) {
   if (error_) return;

@@ -26,7 +26,7 @@ namespace dledger::remoting {
 
 class FrameDecoder {
  public:
-  // max_frame_bytes: limit for a whole frame including its 4-byte length prefix.
+  // max_frame_bytes: limit for a whole frame including its 4-byte length prefix (at least 8).
   explicit FrameDecoder(std::size_t max_frame_bytes = kMaxFrameBytes);
 
   // Appends bytes from the stream. Ignored once the decoder has failed.
