@@ -2,10 +2,10 @@
 
 #include <cctype>
 #include <cmath>
-#include <regex>
 #include <string>
 
 #include "operator/api/dledgergroup_types.h"
+#include "operator/api/pattern.h"
 
 namespace dledger::op::api {
 
@@ -19,9 +19,8 @@ Error bad(std::string_view text, std::string_view why) {
 }  // namespace
 
 Result<std::int64_t> parse_quantity_bytes(std::string_view text) {
-  static const std::regex kPattern{std::string(kQuantityPattern)};
   const std::string s(text);
-  if (s.empty() || !std::regex_match(s, kPattern)) {
+  if (s.empty() || !matches_pattern(kQuantityPattern, s)) {
     return bad(text, "expected a Kubernetes quantity such as 10Gi, 500M or 1e9");
   }
   std::size_t pos = 0;

@@ -1,10 +1,10 @@
 #include "operator/api/validation.h"
 
 #include <algorithm>
-#include <regex>
 #include <set>
 
 #include "operator/api/json_codec.h"
+#include "operator/api/pattern.h"
 #include "operator/api/quantity.h"
 
 namespace dledger::op::api {
@@ -31,8 +31,7 @@ class Checker {
   }
 
   void pattern(const std::string& field, const std::string& value, std::string_view regex_text) {
-    const std::regex re{std::string(regex_text)};
-    if (!std::regex_match(value, re)) {
+    if (!matches_pattern(regex_text, value)) {
       invalid(field, quoted(value),
               field + " in body should match '" + std::string(regex_text) + "'");
     }
@@ -66,18 +65,18 @@ class Checker {
 // Label values: at most 63 characters, alphanumerics with -_. inside (may be empty).
 void check_label_map(Checker& c, const std::string& field,
                      const std::map<std::string, std::string>& labels) {
-  static const std::regex kValue{"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"};
-  static const std::regex kName{"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"};
+  constexpr std::string_view kValue = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
+  constexpr std::string_view kName = "^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$";
   for (const auto& [key, value] : labels) {
     const std::string path = field + "[" + key + "]";
     const auto slash = key.find('/');
     const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
-    if (name.empty() || name.size() > 63 || !std::regex_match(name, kName)) {
+    if (name.empty() || name.size() > 63 || !matches_pattern(kName, name)) {
       c.invalid(field, quoted(key),
                 "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
                 "start and end with an alphanumeric character (at most 63 characters)");
     }
-    if (value.size() > 63 || !std::regex_match(value, kValue)) {
+    if (value.size() > 63 || !matches_pattern(kValue, value)) {
       c.invalid(path, quoted(value),
                 "a valid label must be an empty string or consist of alphanumeric characters, "
                 "'-', '_' or '.', and must start and end with an alphanumeric character (at most "
@@ -133,7 +132,7 @@ ValidationResult validate_spec(const DLedgerGroupSpec& s) {
     c.pattern("spec.clusterName", s.cluster_name, kDnsLabelPattern);
   }
 
-  if (!std::regex_match(s.storage.size, std::regex{std::string(kQuantityPattern)})) {
+  if (!matches_pattern(kQuantityPattern, s.storage.size)) {
     c.pattern("spec.storage.size", s.storage.size, kQuantityPattern);
   } else if (auto bytes = parse_quantity_bytes(s.storage.size); !bytes.ok() || *bytes <= 0) {
     c.invalid("spec.storage.size", quoted(s.storage.size), "must be greater than zero");
