@@ -94,6 +94,7 @@ class GroupCommitWriter {
   void submit_snapshot(raft::Snapshot snapshot, PersistCallback done);
 
   // Blocks until everything submitted before the call is applied and fsynced (both modes).
+  // Never call it from a callback (callbacks run on the writer thread: it would wait for itself).
   Status flush();
   // Applies and fsyncs everything queued, completes the callbacks, and ends the thread.
   void stop();

@@ -253,7 +253,16 @@ Result<raft::Snapshot> SegmentedLog::snapshot() const {
   if (index == 0) return make_error(ErrorCode::kNotFound, options_.dir + ": no snapshot");
   std::string file_path = path(format::snapshot_name(index));
   auto file = options_.io->open(file_path, OpenMode::kRead);
-  if (!file) return file.error();
+  if (!file) {
+    // A newer snapshot may have replaced (and deleted) this one meanwhile: read the newer one.
+    std::uint64_t now_index;
+    {
+      std::shared_lock lock(state_mu_);
+      now_index = meta_.snapshot.index;
+    }
+    if (now_index != index) return snapshot();
+    return file.error();
+  }
   auto size = file.value()->size();
   if (!size) return size.error();
   std::string bytes(*size, '\0');
