@@ -11,6 +11,18 @@
 //   transfer.cpp           leadership transfer, TimeoutNow, preferred leader
 //   invariants.cpp         runtime safety checks
 //
+// Choices worth knowing when reading the code:
+//   * Learners and not-yet-members answer vote requests (they may have been promoted by a
+//     configuration they have not received yet); a candidate counts only the voters of its own
+//     configuration, so a learner's answer never decides an election.
+//   * Heartbeats are empty Appends (replication.cpp, send_heartbeat): they carry the commit
+//     capped at the follower's match, and in kReplicate are anchored at the last entry sent so
+//     the follower detects lost pipelined Appends itself.
+//   * A successful AppendResponse reports the follower's whole log as matching when its last
+//     entry is from the leader's term (Log Matching), which recovers lost acknowledgements.
+//   * A rejection reporting fewer entries than the follower once acknowledged (a log that lost
+//     a suffix: repair after corruption, async flush) lowers its match index and probes again.
+//
 // Responses echo the request's log_index (for AppendResponse: the prev index that was accepted
 // or rejected), which lets the leader ignore stale rejections.
 //
@@ -166,6 +178,7 @@ class RaftNode final : public RaftCore {
   bool membership_changed_ = false;
 
   InvariantChecker invariants_;
+  std::vector<std::uint64_t> commit_scratch_;  // maybe_commit()'s buffer
 };
 
 }  // namespace dledger::raft

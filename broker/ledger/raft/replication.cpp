@@ -292,8 +292,8 @@ void RaftNode::handle_append_response(const Message& m) {
 // only if that entry is from the current term (Raft §5.4.2, Figure 8).
 bool RaftNode::maybe_commit() {
   const Membership& members = membership();
-  std::vector<std::uint64_t> matched;
-  matched.reserve(members.members.size());
+  std::vector<std::uint64_t>& matched = commit_scratch_;  // reused: no allocation per ack
+  matched.clear();
   for (const Member& member : members.members) {
     if (!member.voter) continue;
     if (member.id == config_.id) {
