@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "broker/base/bytes.h"

@@ -303,4 +303,30 @@ Result<RemotingCommand> decode_frame(std::string_view frame) {
   return decode_frame_payload(frame.substr(4));
 }
 
+std::string describe_command(const RemotingCommand& cmd) {
+  std::string out;
+  if (cmd.is_response()) {
+    out = "response code=" + std::to_string(cmd.code);
+  } else {
+    out = std::string(request_code_name(cmd.code)) + "(" + std::to_string(cmd.code) + ") request";
+  }
+  if (cmd.is_oneway()) out += " oneway";
+  out += " opaque=" + std::to_string(cmd.opaque);
+  out += cmd.serialize_type == SerializeType::kJson ? " JSON" : " ROCKETMQ";
+  if (cmd.remark) out += " remark=" + quote_for_error(*cmd.remark);
+  out += " ext={";
+  constexpr std::size_t kMaxFields = 16;
+  std::size_t shown = 0;
+  for (const auto& [key, value] : cmd.ext_fields) {
+    if (shown == kMaxFields) {
+      out += ", ...";
+      break;
+    }
+    if (shown++ > 0) out += ", ";
+    out += quote_for_error(key) + "=" + quote_for_error(value);
+  }
+  out += "} body=" + std::to_string(cmd.body.size()) + "B";
+  return out;
+}
+
 }  // namespace dledger::remoting

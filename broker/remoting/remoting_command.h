@@ -87,6 +87,10 @@ Result<std::string> encode_frame(const RemotingCommand& cmd);
 // Decodes one complete frame (`frame` must be exactly one frame, length prefix included).
 Result<RemotingCommand> decode_frame(std::string_view frame);
 
+// One line for logs: "SEND_MESSAGE_V2(310) request opaque=7 JSON ext={a=PG, b=T} body=5B".
+// Client-supplied text is quoted and truncated; control bytes are escaped.
+std::string describe_command(const RemotingCommand& cmd);
+
 // Decodes the part of a frame after the length prefix (the "int32 word", header and body), as
 // delivered by FrameDecoder. Errors: unknown serialize type, header length beyond the frame.
 Result<RemotingCommand> decode_frame_payload(std::string_view payload);

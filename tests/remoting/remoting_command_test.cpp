@@ -306,3 +306,20 @@ TEST(RemotingCommand, EveryBitFlipDecodesOrFailsCleanly) {
 
 }  // namespace
 }  // namespace dledger::remoting
+
+namespace dledger::remoting {
+namespace {
+
+TEST(RemotingCommand, DescribeNamesCodeOpaqueAndFields) {
+  RemotingCommand cmd = make_request(request_code::kSendMessageV2, 7);
+  cmd.ext_fields = {{"b", "T\x01"}};
+  cmd.body = "Hello";
+  EXPECT_EQ(describe_command(cmd),
+            "SEND_MESSAGE_V2(310) request opaque=7 JSON ext={'b'='T\\x01'} body=5B");
+  RemotingCommand response = make_response(cmd, response_code::kSystemBusy, "busy");
+  EXPECT_EQ(describe_command(response),
+            "response code=2 opaque=7 JSON remark='busy' ext={} body=0B");
+}
+
+}  // namespace
+}  // namespace dledger::remoting
