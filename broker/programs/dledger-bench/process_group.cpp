@@ -86,8 +86,8 @@ std::vector<int> ProcessGroup::ids() const {
 std::string ProcessGroup::peers(const std::vector<int>& ids) const {
   std::string out;
   for (int id : ids) {
-    out += (out.empty() ? "" : ";") + std::string("n") + std::to_string(id) + "-" +
-           peer_address(id);
+    out +=
+        (out.empty() ? "" : ";") + std::string("n") + std::to_string(id) + "-" + peer_address(id);
   }
   return out;
 }
@@ -95,8 +95,8 @@ std::string ProcessGroup::peers(const std::vector<int>& ids) const {
 std::string ProcessGroup::client_peers(const std::vector<int>& ids) const {
   std::string out;
   for (int id : ids) {
-    out += (out.empty() ? "" : ";") + std::string("n") + std::to_string(id) + "-127.0.0.1:" +
-           std::to_string(replicas_.at(id).client_port);
+    out += (out.empty() ? "" : ";") + std::string("n") + std::to_string(id) +
+           "-127.0.0.1:" + std::to_string(replicas_.at(id).client_port);
   }
   return out;
 }

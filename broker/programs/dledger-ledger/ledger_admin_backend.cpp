@@ -1,5 +1,7 @@
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
 
+#include <algorithm>
+
 #include "broker/ledger/client/ledger_client.h"
 #include "broker/ledger/raft/membership.h"
 
@@ -181,12 +183,36 @@ MetricsRefresher::MetricsRefresher(LedgerAdminBackend& backend, ledger::LedgerSe
                                    std::chrono::milliseconds period) {
   thread_ = std::thread([this, &backend, &server, &metrics, period] {
     std::unique_lock<std::mutex> lock(mu_);
+    ledger::GroupCommitCounters previous;
     while (!stop_) {
       lock.unlock();
       auto s = server.status();
       metrics.update(backend.status());
       metrics.set_pending_appends(s.pending_appends);
       metrics.set_disk_used(s.disk_used_bytes);
+      // Feed the fsync histogram with the fsyncs since the last round: the retained samples,
+      // and the mean latency for any older ones no longer retained, so _count and _sum stay
+      // exact.
+      auto counters = server.group_commit_counters();
+      if (counters.fsyncs > previous.fsyncs) {
+        const std::uint64_t fresh = counters.fsyncs - previous.fsyncs;
+        const auto& recent = counters.recent_fsync_latency_us;
+        const std::size_t sampled = std::min<std::uint64_t>(fresh, recent.size());
+        std::uint64_t sampled_us = 0;
+        for (std::size_t i = recent.size() - sampled; i < recent.size(); ++i) {
+          metrics.observe_fsync_latency(static_cast<double>(recent[i]) / 1e6);
+          sampled_us += recent[i];
+        }
+        if (fresh > sampled) {
+          const std::uint64_t total_us =
+              counters.fsync_latency_total_us - previous.fsync_latency_total_us;
+          const double mean_s =
+              static_cast<double>(total_us > sampled_us ? total_us - sampled_us : 0) /
+              static_cast<double>(fresh - sampled) / 1e6;
+          for (std::uint64_t i = sampled; i < fresh; ++i) metrics.observe_fsync_latency(mean_s);
+        }
+      }
+      previous = std::move(counters);
       lock.lock();
       cv_.wait_for(lock, period, [this] { return stop_; });
     }

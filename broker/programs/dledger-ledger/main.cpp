@@ -154,7 +154,7 @@ int run(int argc, char** argv) {
     return kExitFailed;
   }
   auto refresher = std::make_unique<programs::MetricsRefresher>(
-      *admin_backend, *ledger_server, *metrics, std::chrono::milliseconds(1000));
+      *admin_backend, *ledger_server, *metrics, std::chrono::milliseconds(250));
   spdlog::info("{}/{}: serving clients on {}:{}, admin on {}", group, self, client_options->host,
                (*client_service)->port(), (*admin_server)->address());
 
