@@ -186,7 +186,7 @@ void RaftNode::campaign() {
 void RaftNode::on_persisted(std::uint64_t index, std::uint64_t term_value) {
   if (index == 0) return;
   if (!log_.stable_to(index, term_value)) return;
-  if (role_ == Role::kLeader && maybe_commit()) broadcast_commit();
+  if (role_ == Role::kLeader && maybe_commit()) broadcast_append();
   observe_invariants();
 }
 

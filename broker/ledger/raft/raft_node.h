@@ -107,12 +107,11 @@ class RaftNode final : public RaftCore {
   Result<std::uint64_t> append_as_leader(std::vector<Entry> entries);
   void broadcast_append();
   // Sends one Append to `to` if allowed by flow control; false when nothing was sent.
-  bool send_append(NodeId to, bool send_if_empty);
+  bool send_append(NodeId to);
   // Sends what flow control allows; if that is nothing, a heartbeat when the follower has not
   // been told the commit index it may now apply.
   void send_appends_or_commit(NodeId to);
   void send_heartbeat(NodeId to);
-  void broadcast_commit();
   Status handle_append(const Message& m);
   void handle_append_response(const Message& m);
   void reject_append(const Message& m);

@@ -46,19 +46,15 @@ Result<std::uint64_t> RaftNode::append_as_leader(std::vector<Entry> entries) {
   return first;
 }
 
+// To every follower: new entries as flow control allows, or a heartbeat carrying a commit
+// index it has not been told (after the commit index advanced).
 void RaftNode::broadcast_append() {
-  for (const auto& entry : progress_) send_appends_or_commit(entry.first);
-}
-
-// After the commit index advanced: followers with nothing new to receive learn it from a
-// heartbeat (capped at their match index).
-void RaftNode::broadcast_commit() {
   for (const auto& entry : progress_) send_appends_or_commit(entry.first);
 }
 
 void RaftNode::send_appends_or_commit(NodeId to) {
   bool sent = false;
-  while (send_append(to, false)) sent = true;
+  while (send_append(to)) sent = true;
   if (sent) return;
   auto it = progress_.find(to);
   if (it == progress_.end()) return;
@@ -68,7 +64,7 @@ void RaftNode::send_appends_or_commit(NodeId to) {
   }
 }
 
-bool RaftNode::send_append(NodeId to, bool send_if_empty) {
+bool RaftNode::send_append(NodeId to) {
   auto it = progress_.find(to);
   if (it == progress_.end()) return false;
   Progress& pr = it->second;
@@ -86,7 +82,7 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
     if (!batch.ok()) return send_snapshot(to, pr);
     entries = std::move(*batch);
   }
-  if (entries.empty() && !send_if_empty) return false;
+  if (entries.empty()) return false;  // heartbeats carry no entries (send_heartbeat)
 
   Message m;
   m.type = MessageType::kAppend;
@@ -95,16 +91,15 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
   m.log_index = prev_index;
   m.log_term = *prev_term;
   m.commit = commit_;
-  if (!entries.empty()) {
-    std::uint64_t bytes = 0;
-    for (const Entry& e : entries) bytes += e.data.size();
-    pr.sent_commit = std::max(pr.sent_commit, std::min(commit_, entries.back().index));
-    if (pr.state == ProgressState::kReplicate) {
-      pr.next_index = entries.back().index + 1;
-      pr.inflights.add(entries.back().index, bytes);
-    }
+  std::uint64_t bytes = 0;
+  for (const Entry& e : entries) bytes += e.data.size();
+  pr.sent_commit = std::max(pr.sent_commit, std::min(commit_, entries.back().index));
+  if (pr.state == ProgressState::kReplicate) {
+    pr.next_index = entries.back().index + 1;  // optimistic: pipelining
+    pr.inflights.add(entries.back().index, bytes);
+  } else {
+    pr.probe_sent = true;  // kProbe: wait for the answer
   }
-  if (pr.state == ProgressState::kProbe) pr.probe_sent = true;
   m.entries = std::move(entries);
   send(std::move(m));
   return true;
@@ -281,7 +276,7 @@ void RaftNode::handle_append_response(const Message& m) {
   bool committed = progressed && maybe_commit();
   if (role_ != Role::kLeader) return;  // a removed leader steps down once its removal commits
   if (committed) {
-    broadcast_commit();
+    broadcast_append();
   } else {
     send_appends_or_commit(from);
   }

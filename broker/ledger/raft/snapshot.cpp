@@ -64,7 +64,7 @@ void RaftNode::handle_snapshot_response(const Message& m) {
   bool committed = maybe_commit();
   if (role_ != Role::kLeader) return;
   if (committed) {
-    broadcast_commit();
+    broadcast_append();
   } else {
     send_appends_or_commit(from);
   }
