@@ -42,6 +42,7 @@ class FaultInjectingFile : public File {
     if (Status s = io_->before(FileOp::kSize, path()); !s) return s.error();
     return inner_->size();
   }
+  Status try_lock() override { return inner_->try_lock(); }
 
  private:
   std::shared_ptr<FaultInjectingFileIo> io_;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,19 @@ class PosixFile : public File {
 
   Status truncate(std::uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return io_error(errno, "truncate", path_);
+    return Status();
+  }
+
+  Status try_lock() override {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return make_error(ErrorCode::kBusy,
+                          path_ +
+                              " is locked: the log is already open (another process or "
+                              "another instance in this process)");
+      }
+      return io_error(errno, "lock", path_);
+    }
     return Status();
   }
 

@@ -37,6 +37,9 @@ class File {
   virtual Status sync() = 0;
   virtual Status truncate(std::uint64_t size) = 0;
   virtual Result<std::uint64_t> size() = 0;
+  // Takes an exclusive advisory lock (flock) held until the File is destroyed. kBusy if another
+  // open file description holds it (another process, or another open in this process).
+  virtual Status try_lock() = 0;
 };
 
 enum class OpenMode {

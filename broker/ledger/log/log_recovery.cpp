@@ -11,6 +11,7 @@ namespace dledger::log {
 namespace {
 
 constexpr char kMetaName[] = "meta";
+constexpr char kLockName[] = "LOCK";
 constexpr char kQuarantineDir[] = "quarantine";
 constexpr std::size_t kScanWindowBytes = 1u << 20;
 
@@ -281,6 +282,12 @@ class SegmentedLog::Opener {
     FileIo& fio = io();
     const std::string& dir = log_.options_.dir;
     if (Status s = fio.create_dir(dir); !s) return s;
+    {
+      auto lock = fio.open(path(kLockName), OpenMode::kCreate);
+      if (!lock) return lock.error();
+      if (Status s = lock.value()->try_lock(); !s) return s;
+      log_.lock_file_ = std::move(lock).value();
+    }
     auto names = fio.list_dir(dir);
     if (!names) return names.error();
     std::set<std::string> files(names->begin(), names->end());
@@ -362,7 +369,7 @@ class SegmentedLog::Opener {
           cands.push_back(Candidate{n, false, p.first_index, 0, false});
           break;
         case format::FileKind::kUnknown:
-          if (n != kMetaName && n != "meta.tmp" && n != "snapshot.tmp") {
+          if (n != kMetaName && n != kLockName && n != "meta.tmp" && n != "snapshot.tmp") {
             warn(path(n) + ": unknown file in the log directory, ignored");
           }
           break;

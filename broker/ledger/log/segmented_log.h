@@ -15,6 +15,8 @@
 //
 // One directory per log. It contains:
 //
+//   LOCK                          empty; flock'ed while the log is open (a second open of the
+//                                 same directory fails with kBusy)
 //   meta                          hard state, repair_until, snapshot metadata (see META FILE)
 //   meta.tmp                      a meta file being written; ignored and deleted on open
 //   snapshot-<index>.snap         the current snapshot (at most one is live: the one whose index
@@ -232,8 +234,8 @@ struct RawConfigEntry {
 class SegmentedLog : public raft::Storage {
  public:
   // Opens (creating if needed) the log in options.dir and recovers it (see RECOVERY). Fails with
-  // kInvalidArgument for bad options, kCorruption for a damaged meta file or missing snapshot,
-  // kIo / kDiskFull when recovery cannot write.
+  // kInvalidArgument for bad options, kBusy if the directory is already open, kCorruption for a
+  // damaged meta file or missing snapshot, kIo / kDiskFull when recovery cannot write.
   static Result<OpenResult> open(Options options);
   ~SegmentedLog() override;
   SegmentedLog(const SegmentedLog&) = delete;
@@ -341,6 +343,7 @@ class SegmentedLog : public raft::Storage {
   Status sync_locked();
 
   Options options_;
+  std::unique_ptr<File> lock_file_;  // holds the directory lock while the log is open
   mutable std::mutex write_mu_;
   mutable std::shared_mutex state_mu_;  // guards everything below (writers also hold write_mu_)
   std::deque<Segment> segments_;

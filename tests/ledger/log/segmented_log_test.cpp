@@ -179,6 +179,7 @@ TEST(SegmentedLog, EntryTypesAndConfigsTrackedAcrossReopen) {
   ASSERT_TRUE(log.save_snapshot(snap).ok());
   expected.erase(expected.begin(), expected.begin() + 2);  // 25, 50
   EXPECT_EQ(log.config_entries(), expected);
+  reopened.log.reset();
   OpenResult again = open_ok(options);
   EXPECT_EQ(again.log->config_entries(), expected);
   EXPECT_EQ(again.log->last_index(), 89u);
@@ -220,6 +221,7 @@ TEST(SegmentedLog, SnapshotInstallReplacesLog) {
   raft::Snapshot old = snap;
   old.meta.index = 70;
   EXPECT_EQ(log.install_snapshot(old).error().code, ErrorCode::kInvalidArgument);
+  reopened.log.reset();
 
   // A crash right after the meta commit point (segments not yet deleted) is finished on open.
   raft::Snapshot newer = snap;
@@ -311,6 +313,7 @@ TEST(SegmentedLog, RetentionDeletesWholeSegmentsNeverPastLimit) {
     EXPECT_GT(sized.log->total_bytes() + 4096, total / 2);  // stopped as soon as it fit
     expect_entries(*sized.log, 251, 300, 1);
   }
+  opened.log.reset();
   OpenResult reopened = open_ok(options);
   EXPECT_EQ(reopened.log->first_index(), 101u);
   EXPECT_EQ(reopened.log->last_index(), 300u);
@@ -445,6 +448,7 @@ TEST(SegmentedLog, SavedSnapshotKeepsEntriesAfterIt) {
   EXPECT_EQ(log.term(30).value(), 2u);
   EXPECT_EQ(log.truncate_suffix(30).error().code, ErrorCode::kInvalidArgument);
   expect_entries(log, 31, 40, 2);
+  opened.log.reset();
   OpenResult reopened = open_ok(options);
   EXPECT_EQ(reopened.log->first_index(), 31u);
   EXPECT_EQ(reopened.log->snapshot()->data, "app");
@@ -532,6 +536,19 @@ TEST(SegmentedLog, SnapshotInstallIsCrashSafe) {
             .ok());
   }
   EXPECT_TRUE(completed);
+}
+
+TEST(SegmentedLog, SecondOpenOfSameDirectoryIsRefused) {
+  TempDir tmp;
+  OpenResult first = open_ok(small_options(tmp.log_dir()));
+  ASSERT_TRUE(first.log->append(make_entries(1, 3, 1)).ok());
+  auto second = SegmentedLog::open(small_options(tmp.log_dir()));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kBusy);
+  EXPECT_NE(second.error().message.find("LOCK"), std::string::npos);
+  first.log.reset();
+  OpenResult third = open_ok(small_options(tmp.log_dir()));
+  EXPECT_EQ(third.log->last_index(), 3u);
 }
 
 }  // namespace
