@@ -17,8 +17,9 @@ bool RaftNode::promotable() const {
   return membership().is_voter(config_.id) && repair_until_ == 0;
 }
 
-// True while this member has heard from a live leader within the minimum election timeout (or
-// is that leader): (pre-)votes from other candidates are then ignored.
+// With check_quorum on: true while this member has heard from a live leader within the minimum
+// election timeout (or is that leader); (pre-)votes from other candidates are then ignored.
+// (The lease relies on check-quorum: a leader that lost its quorum steps down within it.)
 bool RaftNode::in_lease() const {
   return config_.check_quorum && leader_ != kNoNode &&
          election_elapsed_ < config_.election_timeout_min_ticks;
@@ -54,7 +55,8 @@ void RaftNode::tick_leader() {
 
   if (election_elapsed_ >= config_.election_timeout_min_ticks) {
     election_elapsed_ = 0;
-    if (config_.check_quorum && !check_quorum_active()) {
+    bool quorum_active = check_quorum_active();  // also starts a new activity round
+    if (config_.check_quorum && !quorum_active) {
       become_follower(term(), kNoNode);
       return;
     }

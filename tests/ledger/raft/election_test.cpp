@@ -188,6 +188,14 @@ TEST(Election, LeaderStepsDownWithoutQuorum) {
   EXPECT_EQ(c.core(1).soft_state().leader, kNoNode);
 }
 
+TEST(Election, LeaderWithoutCheckQuorumKeepsRoleWhenIsolated) {
+  Cluster c(3, [](Config& config) { config.check_quorum = false; });
+  c.elect(1);
+  c.isolate(1);
+  c.tick(1, 100);
+  EXPECT_EQ(c.core(1).soft_state().role, Role::kLeader);
+}
+
 TEST(Election, LeaderKeepsLeadershipWithQuorum) {
   Cluster c(3);
   c.elect(1);

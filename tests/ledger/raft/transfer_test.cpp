@@ -93,6 +93,16 @@ TEST(Transfer, TransferRequestsValidated) {
   EXPECT_EQ(c.core(1).transfer_leadership(4).error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST(Transfer, TimeoutNowIgnoredByLearner) {
+  Cluster c(2);
+  c.add_node(3, make_membership({1, 2}, {3}));
+  c.elect(1);
+  Message timeout_now = make_message(MessageType::kTimeoutNow, 1, 3, 1);
+  ASSERT_TRUE(c.core(3).step(timeout_now).ok());
+  EXPECT_EQ(c.core(3).soft_state().role, Role::kFollower);
+  EXPECT_EQ(c.core(3).hard_state().term, 1u);
+}
+
 TEST(Transfer, PreferredLeaderGetsLeadership) {
   Cluster c(3, [](Config& config) { config.preferred_leader = 2; });
   c.elect(1);
