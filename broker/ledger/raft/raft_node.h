@@ -10,6 +10,8 @@
 //   membership_change.cpp  add learner / promote / remove, configs in the log
 //   transfer.cpp           leadership transfer, TimeoutNow, preferred leader
 //   invariants.cpp         runtime safety checks
+//   unstable_log.h/.cpp    the log: durable entries in Storage + unpersisted ones in memory
+//   progress.h             the leader's per-follower flow control (probe/replicate/snapshot)
 //
 // Choices worth knowing when reading the code:
 //   * Learners and not-yet-members answer vote requests (they may have been promoted by a
@@ -28,6 +30,7 @@
 //
 // A member whose id is not in the effective configuration is a non-member: it replicates if
 // sent entries but never campaigns (e.g. a removed member, or a new one waiting to be added).
+// create() therefore only requires Config::id to be set, not to be in the membership.
 #pragma once
 
 #include <cstdint>
