@@ -1,0 +1,38 @@
+// Turns consume-queue entries into RocketMQ stored message records (the PULL_MESSAGE body format,
+// see broker/remoting/message_codec.h): reads each entry's ledger entry, decodes the store command
+// and fills in the queue offset, physical offset and the store timestamp the applier assigned.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "broker/base/result.h"
+#include "broker/remoting/message_codec.h"
+#include "broker/store/store_command.h"
+#include "broker/store/store_state.h"
+
+namespace dledger::store {
+
+// Returns the data of the committed ledger entry at `ledger_index`.
+using LedgerEntryReader = std::function<Result<std::string>(std::uint64_t ledger_index)>;
+
+// The record a consumer receives for `message`.
+remoting::MessageRecord to_message_record(const StoredMessage& message, std::int64_t queue_offset,
+                                          std::int64_t physical_offset,
+                                          std::int64_t store_timestamp_ms);
+
+struct StoredRecords {
+  std::string records;  // encoded records back to back
+  std::uint32_t count = 0;
+  std::int64_t next_begin_offset = 0;  // queue offset after the last record returned
+};
+
+// Materializes plan.entries in order, stopping before the record that would push the total above
+// max_bytes (at least one record is returned when the first one can be read). A ledger entry that
+// cannot be read (retention removed it meanwhile) or decoded ends the result early; the error is
+// returned only when not even the first record could be built.
+Result<StoredRecords> build_stored_records(const ReadPlan& plan, const LedgerEntryReader& reader,
+                                           std::uint64_t max_bytes);
+
+}  // namespace dledger::store
