@@ -77,6 +77,8 @@ struct OwnedConfigKey {
 inline constexpr OwnedConfigKey kOwnedConfigKeys[] = {
     {"dLegerPeers", "derived from spec.replicas and the pod DNS names"},
     {"dLegerSelfId", "derived from the pod ordinal"},
+    {"dLegerJoining", "set by the operator for members added to a running group"},
+    {"adminPeers", "derived by the broker from dLegerPeers and adminPort"},
     {"dLegerGroup", "derived from spec.brokerName"},
     {"brokerName", "set spec.brokerName"},
     {"brokerClusterName", "set spec.clusterName"},

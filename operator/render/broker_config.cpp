@@ -47,9 +47,27 @@ std::string name_server_addresses(const api::DLedgerGroup& g, const RenderOption
   return host + ":" + std::to_string(kNameServerPort);
 }
 
-std::string render_peers(const api::DLedgerGroup& g, const RenderOptions& options) {
+namespace {
+
+int effective_bootstrap_replicas(const RenderOptions& options) {
+  return options.bootstrap_replicas > 0 ? options.bootstrap_replicas : options.membership_replicas;
+}
+
+// Number of members (n0..n<count-1>) in member `ordinal`'s dLegerPeers.
+int peers_count(int ordinal, const RenderOptions& options) {
+  return is_joining_member(ordinal, options) ? options.membership_replicas
+                                             : effective_bootstrap_replicas(options);
+}
+
+}  // namespace
+
+bool is_joining_member(int ordinal, const RenderOptions& options) {
+  return ordinal >= effective_bootstrap_replicas(options);
+}
+
+std::string render_peers(const api::DLedgerGroup& g, int ordinal, const RenderOptions& options) {
   std::string peers;
-  for (int i = 0; i < options.membership_replicas; ++i) {
+  for (int i = 0; i < peers_count(ordinal, options); ++i) {
     if (!peers.empty()) peers += ";";
     peers += member_id(i) + "-" + pod_dns_name(g, i, options.cluster_domain) + ":" +
              std::to_string(g.spec.ports.peer);
@@ -63,11 +81,12 @@ std::string render_broker_conf(const api::DLedgerGroup& g, int ordinal,
                     g.metadata.namespace_name + "/" + g.metadata.name + ", member " +
                     member_id(ordinal) + ". Do not edit: set spec fields instead.\n";
   out += member_independent_settings(g, options);
-  line(out, "dLegerPeers", render_peers(g, options));
+  line(out, "dLegerPeers", render_peers(g, ordinal, options));
   line(out, "dLegerSelfId", member_id(ordinal));
+  if (is_joining_member(ordinal, options)) line(out, "dLegerJoining", "true");
   if (g.spec.preferred_leader) {
     const int preferred = api::member_ordinal(*g.spec.preferred_leader);
-    if (preferred >= 0 && preferred < options.membership_replicas) {
+    if (preferred >= 0 && preferred < peers_count(ordinal, options)) {
       line(out, "preferredLeaderId", *g.spec.preferred_leader);
     }
   }

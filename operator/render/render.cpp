@@ -21,6 +21,10 @@ Status check_render_input(const api::DLedgerGroup& g, const RenderOptions& optio
                    ": must be in [" + std::to_string(api::kMinReplicas) + ", " +
                    std::to_string(api::kMaxReplicas) + "]");
   }
+  if (options.bootstrap_replicas < 0 || options.bootstrap_replicas > api::kMaxReplicas) {
+    return invalid("bootstrap_replicas = " + std::to_string(options.bootstrap_replicas) +
+                   ": must be in [0, " + std::to_string(api::kMaxReplicas) + "]");
+  }
   if (g.metadata.name.empty()) return invalid("metadata.name is required to render");
   if (g.metadata.namespace_name.empty()) {
     return invalid("metadata.namespace is required to render DLedgerGroup " + g.metadata.name);

@@ -15,15 +15,28 @@
 // It drives:
 //   - StatefulSet .spec.replicas          = membership_replicas
 //   - ConfigMap files broker-<i>.conf     for i in [0, membership_replicas)
-//   - dLegerPeers in every file           = members n0 .. n<membership_replicas-1>
-//   - preferredLeaderId                   only while that member exists
 //   - PodDisruptionBudget maxUnavailable  = membership_replicas - quorum(membership_replicas)
-// dLegerPeers only bootstraps a new group (and lets a joining pod know itself); once running,
-// the membership committed in the log is authoritative. The pod template therefore does NOT
-// depend on membership_replicas (its config-hash annotation hashes only the member-independent
-// settings), so scaling never restarts existing pods; changing spec.config, flushMode, timing
-// or ports does (the StatefulSet uses the OnDelete strategy: the reconciler restarts pods one at
-// a time, followers first, the leader last after a leadership transfer).
+//
+// Bootstrap members and joining members
+// -------------------------------------
+// RenderOptions::bootstrap_replicas is the size of the group's first configuration: members
+// n0..n<bootstrap_replicas-1> started together and formed the group from dLegerPeers. Their
+// files always list exactly those members in dLegerPeers, so the bootstrap configuration a
+// member restarts with never changes (once running, the membership committed in the log is
+// authoritative; see broker/ledger/server/ledger_options.h). Every member at or above it is a
+// joiner: its file says dLegerJoining=true (it starts outside the membership and never
+// campaigns until the leader adds it as a learner) and its dLegerPeers lists the current
+// membership n0..n<membership_replicas-1>. The reconciler records bootstrap_replicas when it
+// creates the group, never raises it, and lowers it to k when it removes member n<k> below it,
+// so that a member re-added later joins as a learner instead of bootstrapping.
+// preferredLeaderId is written only into files whose dLegerPeers contain that member (the
+// broker rejects it otherwise).
+//
+// The pod template does NOT depend on the membership (its config-hash annotation hashes only
+// the member-independent settings), so scaling never restarts existing pods; changing
+// spec.config, flushMode, timing or ports does (the StatefulSet uses the OnDelete strategy: the
+// reconciler restarts pods one at a time, followers first, the leader last after a leadership
+// transfer).
 #pragma once
 
 #include <optional>
@@ -40,6 +53,9 @@ namespace dledger::op::render {
 struct RenderOptions {
   // Members the group has now, 1..9 (see above). Required.
   int membership_replicas = 0;
+  // Size of the group's first configuration, 0..9; 0 means "membership_replicas" (a group
+  // being created now: every member bootstraps, nobody joins).
+  int bootstrap_replicas = 0;
   // Appended to pod DNS names when set ("cluster.local" -> "...svc.cluster.local"); empty uses
   // the resolver's search path ("...svc").
   std::string cluster_domain;
@@ -77,8 +93,11 @@ Result<DesiredObjects> render_group(const api::DLedgerGroup& group, const Render
 // broker.conf of member `ordinal`: operator-owned keys in a fixed order, then spec.config.
 std::string render_broker_conf(const api::DLedgerGroup& group, int ordinal,
                                const RenderOptions& options);
-// "n0-<pod0 dns>:<peer>;n1-<pod1 dns>:<peer>;..." for the current membership.
-std::string render_peers(const api::DLedgerGroup& group, const RenderOptions& options);
+// dLegerPeers of member `ordinal`: "n0-<pod0 dns>:<peer>;n1-<pod1 dns>:<peer>;...", the
+// bootstrap members for a bootstrap member, the current membership for a joiner.
+std::string render_peers(const api::DLedgerGroup& group, int ordinal, const RenderOptions& options);
+// True if member `ordinal` joins a running group (ordinal >= the bootstrap size).
+bool is_joining_member(int ordinal, const RenderOptions& options);
 // namesrvAddr value, or "" when no name server is configured.
 std::string name_server_addresses(const api::DLedgerGroup& group, const RenderOptions& options);
 // Hash of every setting that reaches the broker except the membership-derived ones.

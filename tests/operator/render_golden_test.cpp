@@ -1,5 +1,6 @@
 // Golden files: each tests/operator/golden/<case>.input.yaml (a DLedgerGroup) is admitted,
-// rendered, and compared byte for byte with <case>.golden.json. After an intended change,
+// rendered, and compared byte for byte with <case>.golden.yaml (a multi-document manifest; the
+// test also parses it back and checks it equals the rendered JSON). After an intended change,
 // regenerate with
 //   UPDATE_GOLDEN=1 build/<dir>/tests/operator/operator_render_test --gtest_filter='RenderGolden*'
 // and review the diff of the .golden.json files like code.
@@ -10,6 +11,7 @@
 #include <iostream>
 
 #include "operator/api/validation.h"
+#include "operator/render/manifest_yaml.h"
 #include "operator/render/render.h"
 #include "tests/operator/yaml_json.h"
 
@@ -19,7 +21,12 @@ namespace {
 struct GoldenCase {
   const char* name;
   int membership_replicas;
+  int bootstrap_replicas = 0;
 };
+
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class RenderGolden : public ::testing::TestWithParam<GoldenCase> {};
 
@@ -47,11 +54,19 @@ TEST_P(RenderGolden, MatchesGoldenFile) {
 
   RenderOptions options;
   options.membership_replicas = c.membership_replicas;
+  options.bootstrap_replicas = c.bootstrap_replicas;
   auto rendered = render_group(admitted.group, options);
   ASSERT_TRUE(rendered.ok()) << rendered.error().to_string();
-  const std::string got = nlohmann::json(rendered->all()).dump(2) + "\n";
+  const std::string got = to_yaml_documents(rendered->all());
 
-  const std::string golden_path = base + ".golden.json";
+  // The YAML must read back as exactly the rendered objects.
+  const auto documents = YAML::LoadAll(got);
+  ASSERT_EQ(documents.size(), rendered->all().size());
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    EXPECT_EQ(testing::yaml_to_json(documents[i]), rendered->all()[i]) << "document " << i;
+  }
+
+  const std::string golden_path = base + ".golden.yaml";
   const char* update = std::getenv("UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {
     std::ofstream(golden_path, std::ios::binary | std::ios::trunc) << got;
@@ -68,7 +83,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, RenderGolden,
                          ::testing::Values(GoldenCase{"replicas-1", 1}, GoldenCase{"replicas-3", 3},
                                            GoldenCase{"replicas-5", 5}, GoldenCase{"overrides", 3},
                                            GoldenCase{"pod-and-monitoring", 3},
-                                           GoldenCase{"scaling-3-to-5", 4}),
+                                           GoldenCase{"scaling-3-to-5", 4, 3}),
                          [](const ::testing::TestParamInfo<GoldenCase>& param_info) {
                            std::string name = param_info.param.name;
                            for (auto& ch : name) {

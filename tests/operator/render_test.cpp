@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/base/properties.h"
+#include "operator/render/manifest_yaml.h"
 #include "operator/render/names.h"
 #include "tests/operator/test_group.h"
 
@@ -41,12 +42,12 @@ Properties parse_conf(const std::string& text, const std::string& name) {
 
 TEST(Render, PeersListEveryMemberByStablePodDnsName) {
   const auto g = admitted({});
-  EXPECT_EQ(render_peers(g, members(3)),
+  EXPECT_EQ(render_peers(g, 0, members(3)),
             "n0-g1-0.g1-headless.default.svc:40911;n1-g1-1.g1-headless.default.svc:40911;"
             "n2-g1-2.g1-headless.default.svc:40911");
   RenderOptions with_domain = members(1);
   with_domain.cluster_domain = "cluster.local";
-  EXPECT_EQ(render_peers(g, with_domain), "n0-g1-0.g1-headless.default.svc.cluster.local:40911");
+  EXPECT_EQ(render_peers(g, 0, with_domain), "n0-g1-0.g1-headless.default.svc.cluster.local:40911");
 }
 
 TEST(Render, EveryMemberConfParsesAndNamesItselfAndTheSamePeers) {
@@ -59,7 +60,7 @@ TEST(Render, EveryMemberConfParsesAndNamesItselfAndTheSamePeers) {
     ASSERT_TRUE(data.contains(file));
     const auto props = parse_conf(data[file], file);
     EXPECT_EQ(*props.get_string("dLegerSelfId", std::nullopt), "n" + std::to_string(i));
-    EXPECT_EQ(*props.get_string("dLegerPeers", std::nullopt), render_peers(g, members(5)));
+    EXPECT_EQ(*props.get_string("dLegerPeers", std::nullopt), render_peers(g, i, members(5)));
     EXPECT_EQ(*props.get_string("dLegerGroup", std::nullopt), "g1");
     EXPECT_EQ(*props.get_string("brokerName", std::nullopt), "g1");
     EXPECT_EQ(*props.get_string("storePathRootDir", std::nullopt), "/data/store");
@@ -70,6 +71,7 @@ TEST(Render, EveryMemberConfParsesAndNamesItselfAndTheSamePeers) {
     EXPECT_EQ(*props.get_int("electionTimeoutMinMs", 0, 0, 1 << 30), 150);
     EXPECT_EQ(*props.get_int("electionTimeoutMaxMs", 0, 0, 1 << 30), 300);
     EXPECT_EQ(*props.get_int("heartbeatIntervalMs", 0, 0, 1 << 30), 50);
+    EXPECT_FALSE(props.has("dLegerJoining")) << "members of a new group bootstrap it";
     EXPECT_TRUE(props.warnings().empty()) << "a key was written twice in " << file;
   }
 }
@@ -84,13 +86,49 @@ TEST(Render, UserOverridesAreAppendedAfterOperatorKeys) {
             "# spec.config overrides\nappendTimeoutMs=900\nfileReservedTime=24\n");
 }
 
+RenderOptions growing(int bootstrap, int membership) {
+  RenderOptions o = members(membership);
+  o.bootstrap_replicas = bootstrap;
+  return o;
+}
+
 TEST(Render, MembershipReplicasDrivesStatefulSetConfigAndPdbNotSpecReplicas) {
   const auto g = admitted({{"replicas", 5}});
-  const auto objects = render_ok(g, members(4));
+  const auto objects = render_ok(g, growing(3, 4));
   EXPECT_EQ(objects.stateful_set["spec"]["replicas"], 4);
   EXPECT_EQ(objects.config_map["data"].size(), 4u);
-  EXPECT_THAT(render_peers(g, members(4)), Not(HasSubstr("n4-")));
+  EXPECT_THAT(render_peers(g, 3, growing(3, 4)), Not(HasSubstr("n4-")));
   EXPECT_EQ(objects.pod_disruption_budget["spec"]["maxUnavailable"], 1);
+}
+
+TEST(Render, BootstrapMembersKeepTheSameFileWhileTheGroupScales) {
+  const auto g = admitted({{"replicas", 5}});
+  const std::string at_start = render_broker_conf(g, 0, members(3));
+  for (int membership = 1; membership <= 9; ++membership) {
+    EXPECT_EQ(render_broker_conf(g, 0, growing(3, membership)), at_start) << membership;
+  }
+  EXPECT_EQ(render_broker_conf(g, 2, growing(3, 5)), render_broker_conf(g, 2, members(3)));
+}
+
+TEST(Render, JoiningMembersAreMarkedAndListTheCurrentMembership) {
+  const auto g = admitted({{"replicas", 5}});
+  const auto objects = render_ok(g, growing(3, 5));
+  for (int i = 0; i < 5; ++i) {
+    const std::string file = "broker-" + std::to_string(i) + ".conf";
+    const auto props = parse_conf(objects.config_map["data"][file], file);
+    const bool joining = i >= 3;
+    EXPECT_EQ(*props.get_bool("dLegerJoining", false), joining) << file;
+    const std::string peers = *props.get_string("dLegerPeers", std::nullopt);
+    EXPECT_EQ(peers.find("n4-") != std::string::npos, joining) << file;
+    EXPECT_NE(peers.find("n" + std::to_string(i) + "-g1-" + std::to_string(i) + "."),
+              std::string::npos)
+        << file << " must list itself";
+  }
+  EXPECT_FALSE(is_joining_member(2, growing(3, 5)));
+  EXPECT_TRUE(is_joining_member(3, growing(3, 5)));
+  // Lowered after n1 was removed: a re-added n1 joins instead of bootstrapping.
+  EXPECT_TRUE(is_joining_member(1, growing(1, 3)));
+  EXPECT_THAT(render_broker_conf(g, 1, growing(1, 3)), HasSubstr("dLegerJoining=true\n"));
 }
 
 TEST(Render, ScalingDoesNotChangeThePodTemplate) {
@@ -114,10 +152,13 @@ TEST(Render, ConfigChangesChangeThePodTemplateHash) {
   }
 }
 
-TEST(Render, PreferredLeaderWrittenOnlyWhileItIsAMember) {
+TEST(Render, PreferredLeaderWrittenOnlyIntoFilesThatListIt) {
   const auto g = admitted({{"replicas", 5}, {"preferredLeader", "n3"}});
   EXPECT_THAT(render_broker_conf(g, 0, members(3)), Not(HasSubstr("preferredLeaderId")));
-  EXPECT_THAT(render_broker_conf(g, 0, members(4)), HasSubstr("preferredLeaderId=n3\n"));
+  // n3 joined a group bootstrapped with 3: only the joiners' files list it.
+  EXPECT_THAT(render_broker_conf(g, 0, growing(3, 4)), Not(HasSubstr("preferredLeaderId")));
+  EXPECT_THAT(render_broker_conf(g, 3, growing(3, 4)), HasSubstr("preferredLeaderId=n3\n"));
+  EXPECT_THAT(render_broker_conf(g, 0, members(5)), HasSubstr("preferredLeaderId=n3\n"));
 }
 
 TEST(Render, DisruptionBudgetNeverAllowsLosingQuorum) {
@@ -248,6 +289,8 @@ TEST(Render, RefusesInputsItCannotRenderCompletely) {
   const auto g = admitted({});
   EXPECT_FALSE(render_group(g, members(0)).ok());
   EXPECT_FALSE(render_group(g, members(10)).ok());
+  EXPECT_FALSE(render_group(g, growing(-1, 3)).ok());
+  EXPECT_FALSE(render_group(g, growing(10, 3)).ok());
   auto no_uid = g;
   no_uid.metadata.uid.clear();
   auto r = render_group(no_uid, members(3));
@@ -269,6 +312,30 @@ TEST(Render, OutputIsDeterministic) {
   const auto g = admitted({{"replicas", 5}, {"config", {{"b", "1"}, {"a", "2"}}}});
   EXPECT_EQ(json(render_ok(g, members(5)).all()).dump(),
             json(render_ok(g, members(5)).all()).dump());
+}
+
+}  // namespace
+}  // namespace dledger::op::render
+
+namespace dledger::op::render {
+namespace {
+
+TEST(ManifestYaml, QuotesWhatWouldReadBackAsAnotherType) {
+  const json object = {
+      {"a", "true"},         {"b", "10"},         {"c", "1e3"}, {"d", "10Gi"}, {"e", "n0"},
+      {"f", "h:1"},          {"g", ""},           {"h", 5},     {"i", false},  {"j", nullptr},
+      {"k", json::object()}, {"l", json::array()}};
+  EXPECT_EQ(to_yaml(object),
+            "a: \"true\"\nb: \"10\"\nc: \"1e3\"\nd: 10Gi\ne: n0\nf: \"h:1\"\ng: \"\"\nh: 5\n"
+            "i: false\nj: null\nk: {}\nl: []\n");
+}
+
+TEST(ManifestYaml, MultiLineStringsBecomeLiteralBlocks) {
+  const json object = {{"data", {{"broker-0.conf", "a=1\nb=2\n"}, {"odd", " lead\n"}}},
+                       {"list", {{{"x", 1}, {"y", {1, 2}}}, "s"}}};
+  EXPECT_EQ(to_yaml(object),
+            "data:\n  broker-0.conf: |\n    a=1\n    b=2\n  odd: \" lead\\n\"\nlist:\n"
+            "  - x: 1\n    \"y\":\n      - 1\n      - 2\n  - s\n");
 }
 
 }  // namespace
