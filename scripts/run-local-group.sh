@@ -12,6 +12,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN_DIR_SET="${RUN_DIR:-}"
 RUN_DIR="${RUN_DIR:-$ROOT/run/local-group}"
 BUILD_DIR="$ROOT/build/release"
 LEDGER="$BUILD_DIR/broker/programs/dledger-ledger/dledger-ledger"
@@ -137,11 +138,14 @@ say "leader is $leader"
 "$CTL" append --peers "$CLIENT_PEERS" "hello from run-local-group" "entry two" "entry three"
 echo
 status_group
+ENV_PREFIX=""
+[ -n "${RUN_DIR_SET:-}" ] && ENV_PREFIX+="RUN_DIR='$RUN_DIR' "
+[ -n "${BASE_PORT:-}" ] && ENV_PREFIX+="BASE_PORT=$BASE_PORT "
 cat <<EOF
 
 The group is running (configs, logs and data in $RUN_DIR).
   append:  $CTL append --peers '$CLIENT_PEERS' "some bytes"
   get:     $CTL get --peers '$CLIENT_PEERS' 2
-  status:  scripts/run-local-group.sh status
-  stop:    scripts/run-local-group.sh stop
+  status:  ${ENV_PREFIX}scripts/run-local-group.sh status
+  stop:    ${ENV_PREFIX}scripts/run-local-group.sh stop
 EOF
