@@ -70,6 +70,15 @@ void SafetyChecker::on_committed(raft::NodeId member, std::uint64_t index, std::
   }
 }
 
+void SafetyChecker::on_leader_commit(raft::NodeId leader, std::uint64_t term, std::uint64_t commit,
+                                     std::uint64_t entry_term) {
+  if (entry_term != term) {
+    fail("commit rule: " + n(leader) + ", leader of term " + s(term) +
+         ", advanced its commit index to " + s(commit) + " whose entry has term " + s(entry_term) +
+         " (older-term entries may only commit indirectly)");
+  }
+}
+
 void SafetyChecker::check_leader_log(raft::NodeId leader, std::uint64_t term,
                                      const DiskImage& log) {
   // The highest index known committed in a term < `term`; its chain hash covers all below.

@@ -9,6 +9,8 @@
 //   State machine safety the committed prefix never changes: the first report of index i as
 //                        committed (by any member) fixes its term and chain hash; every later
 //                        report must agree. No payload is committed twice.
+//   Commit rule          a leader moves its commit index only onto an entry of its own term
+//                        (Raft 5.4.2; what stops the Figure 8 anomaly).
 //   Leader completeness  a leader of term T holds every entry committed in a term < T (the term
 //                        of the member that first reported the commit bounds the commit term).
 //   Acknowledged appends an acknowledged (index, term, payload) is the committed entry at index,
@@ -61,6 +63,10 @@ class SafetyChecker {
   void on_committed(raft::NodeId member, std::uint64_t index, std::uint64_t term,
                     std::uint64_t chain, std::uint64_t payload_hash, bool is_normal_entry,
                     std::uint64_t reporter_term);
+  // Commit rule (Raft 5.4.2): a leader advances its commit index only to an entry of its own
+  // term (older entries commit indirectly). `entry_term` is the term at `commit`.
+  void on_leader_commit(raft::NodeId leader, std::uint64_t term, std::uint64_t commit,
+                        std::uint64_t entry_term);
   // `log` is the leader's current log (its written image).
   void check_leader_log(raft::NodeId leader, std::uint64_t term, const DiskImage& log);
   void on_acknowledged(Acknowledgement ack);

@@ -90,7 +90,7 @@ std::string describe(const raft::Message& m) {
   return out.str();
 }
 
-enum class EventKind { kTick, kDeliver, kDiskSync, kChaos, kRestart, kRecoveryTick };
+enum class EventKind { kTick, kDeliver, kDiskSync, kChaos, kRestart, kRecoveryTick, kCrash };
 
 struct Event {
   std::uint64_t time_us = 0;
@@ -117,7 +117,7 @@ struct PendingReady {
 
 struct Node {
   NodeId id = raft::kNoNode;
-  raft::Membership bootstrap;  // initial members: the group; added members: empty
+  raft::Membership bootstrap;  // the group's initial configuration
   SimDisk disk;
   std::unique_ptr<raft::RaftCore> core;
   bool up = false;
@@ -129,6 +129,9 @@ struct Node {
   std::uint64_t applied = 0;  // highest index reported committed by this incarnation
   raft::SoftState soft;
   bool restart_scheduled = false;
+  // The core's commit index at the last Ready and whether it was leader of soft.term then.
+  std::uint64_t last_commit = 0;
+  bool was_leader_in_term = false;
 
   bool is_leader() const { return up && soft.role == raft::Role::kLeader; }
   bool repairing() const { return disk.durable().repair_until != 0; }
@@ -148,6 +151,9 @@ struct Knobs {
   double propose = 0.3;
   double crash = 0.0;
   double crash_all = 0.0;
+  double crash_leader = 0.5;      // share of crashes aimed at the leader
+  double crash_new_leader = 0.0;  // a new leader crashes within a few ms (Figure 8 material)
+  double isolate_leader = 0.3;    // share of partitions that cut the leader off alone
   double tear = 0.3;
   double corrupt = 0.0;
   double partition = 0.0;
@@ -236,6 +242,9 @@ class Simulation {
   SimCounters counters_;
   Knobs knobs_;
   raft::Config base_config_;
+  // The group's initial configuration: every member's bootstrap (like a static peers list), so
+  // a snapshot below the first kConfig entry records it even on members added later.
+  raft::Membership group_;
   std::uint64_t now_us_ = 0;
   std::uint64_t seq_ = 0;
   std::vector<Event> events_;  // heap ordered by EventAfter
@@ -265,6 +274,9 @@ void Simulation::draw_knobs() {
   knobs_.propose = 0.1 + 0.5 * rng_.unit();
   knobs_.crash = level(0.001, 0.02);
   knobs_.crash_all = rng_.chance(0.3) ? 0.1 : 0.0;
+  knobs_.crash_leader = rng_.unit();
+  knobs_.crash_new_leader = level(0.05, 0.4);
+  knobs_.isolate_leader = rng_.unit() * 0.6;
   knobs_.tear = rng_.unit();
   knobs_.corrupt = level(0.1, 0.6);
   knobs_.partition = level(0.002, 0.03);
@@ -285,7 +297,7 @@ void Simulation::draw_knobs() {
   c.pre_vote = rng_.chance(0.85);
   c.check_quorum = rng_.chance(0.85);
   c.max_inflight_messages = rng_.chance(0.3) ? static_cast<std::uint32_t>(rng_.between(1, 8)) : 256;
-  c.max_message_bytes = rng_.chance(0.3) ? rng_.between(16, 200) : (1ull << 20);
+  c.max_message_bytes = rng_.chance(0.4) ? rng_.between(1, 64) : (1ull << 20);
   c.promote_max_lag_entries = rng_.chance(0.5) ? 1000 : rng_.between(0, 20);
   c.preferred_leader =
       rng_.chance(0.1) ? static_cast<NodeId>(rng_.between(1, opt_.size)) : raft::kNoNode;
@@ -363,6 +375,8 @@ void Simulation::start(Node& n) {
   n.disk_free_at_us = now_us_;
   n.soft = n.core->soft_state();
   n.applied = img.snapshot_meta.index;
+  n.last_commit = 0;
+  n.was_leader_in_term = false;
   if (img.snapshot_meta.index > 0) {
     checker_.on_committed(n.id, img.snapshot_meta.index, img.snapshot_meta.term, img.snapshot_chain,
                           0, false, img.hard_state.term);
@@ -436,9 +450,13 @@ void Simulation::send(Node& from, const raft::Message& m) {
 void Simulation::pump(Node& n) {
   while (n.up && !checker_.failed() && n.core->has_ready()) {
     raft::Ready rd = n.core->ready();
+    const bool leader_before = n.was_leader_in_term;
     if (rd.soft_state) {
       const raft::SoftState before = n.soft;
       n.soft = *rd.soft_state;
+      if (before.term != n.soft.term || n.soft.role != raft::Role::kLeader) {
+        n.was_leader_in_term = false;
+      }
       if (before.role != n.soft.role || before.term != n.soft.term) {
         trace(name(n.id) + " is " + raft::role_name(n.soft.role) + " in term " +
               std::to_string(n.soft.term) + " (leader " + name(n.soft.leader) + ")");
@@ -447,6 +465,9 @@ void Simulation::pump(Node& n) {
         checker_.on_leader(n.soft.term, n.id);
         if (before.role != raft::Role::kLeader || before.term != n.soft.term) {
           counters_.add("leaders_elected");
+          if (!recovering_ && rng_.chance(knobs_.crash_new_leader)) {
+            schedule(now_us_ + rng_.between(0, 20'000), EventKind::kCrash, n.id, n.incarnation);
+          }
         }
       }
     }
@@ -490,6 +511,16 @@ void Simulation::pump(Node& n) {
            " exceeds its durable last index " + std::to_string(durable.last_index()));
       return;
     }
+    // Ready.commit is capped at the local durable index, so the commit rule is checked on the
+    // core's own commit index.
+    const bool leader_now = n.soft.role == raft::Role::kLeader;
+    const std::uint64_t core_commit = n.core->commit_index();
+    if (leader_now && leader_before && core_commit > n.last_commit) {
+      checker_.on_leader_commit(n.id, n.soft.term, core_commit,
+                                n.disk.written().term_at(core_commit).value_or(0));
+    }
+    n.was_leader_in_term = leader_now;
+    n.last_commit = std::max(n.last_commit, core_commit);
     apply_commits(n, rd.commit);
     resolve_proposals(n, rd.commit);
   }
@@ -593,18 +624,24 @@ void Simulation::after_input(Node& n) {
 }
 
 Node* Simulation::newest_leader() {
-  std::uint64_t max_term = 0;
   Node* leader = nullptr;
   for (auto& [id, n] : nodes_) {
-    if (n->decommissioned) continue;
-    const std::uint64_t term =
-        n->up ? n->core->hard_state().term : n->disk.durable().hard_state.term;
-    max_term = std::max(max_term, term);
-    if (n->is_leader() && (leader == nullptr || n->soft.term > leader->soft.term)) {
+    if (n->is_leader() && !n->decommissioned &&
+        (leader == nullptr || n->soft.term > leader->soft.term)) {
       leader = n.get();
     }
   }
-  return leader != nullptr && leader->soft.term >= max_term ? leader : nullptr;
+  if (leader == nullptr) return nullptr;
+  // Stale if a member of its configuration (up, or down with its durable term) knows a newer
+  // term. Members outside it (removed ones still campaigning) do not count.
+  const raft::Membership& members = leader->core->membership();
+  for (auto& [id, n] : nodes_) {
+    if (n->decommissioned || !members.contains(id)) continue;
+    const std::uint64_t term =
+        n->up ? n->core->hard_state().term : n->disk.durable().hard_state.term;
+    if (term > leader->soft.term) return nullptr;
+  }
+  return leader;
 }
 
 std::size_t Simulation::damaged_or_down(const Node* except) {
@@ -667,6 +704,9 @@ void Simulation::crash_some() {
     return;
   }
   Node* victim = pick(up);
+  if (rng_.chance(knobs_.crash_leader)) {
+    if (Node* leader = newest_leader()) victim = leader;
+  }
   bool corrupt = false;
   if (rng_.chance(knobs_.corrupt)) {
     // A corrupted log is allowed on a minority only, counting members that are down or still
@@ -686,7 +726,12 @@ void Simulation::partition_some() {
   if (ids.size() < 2) return;
   for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng_.below(i)]);
   const std::uint64_t kind = rng_.below(3);
-  if (kind == 0) {
+  Node* leader = newest_leader();
+  if (leader != nullptr && rng_.chance(knobs_.isolate_leader)) {
+    std::erase(ids, leader->id);
+    net_.partition({leader->id}, ids);
+    counters_.add("partitions_isolate_leader");
+  } else if (kind == 0) {
     const std::size_t cut = rng_.between(1, ids.size() - 1);
     std::vector<NodeId> a(ids.begin(), ids.begin() + static_cast<long>(cut));
     std::vector<NodeId> b(ids.begin() + static_cast<long>(cut), ids.end());
@@ -745,7 +790,7 @@ void Simulation::change_membership() {
     const NodeId id = next_id_;
     what = "add learner " + name(id);
     st = leader->core->add_learner(id, "sim-" + name(id) + ":7000");
-    if (st.ok()) start(create_node(id, raft::Membership{}));
+    if (st.ok()) start(create_node(id, group_));
   } else if (voters > 3) {
     // Removing a voter must leave the damaged/down members a minority of the rest.
     const NodeId id = voter_ids[rng_.below(voter_ids.size())];
@@ -909,6 +954,7 @@ SimResult Simulation::run() {
     group.members.push_back(raft::Member{id, "sim-" + name(id) + ":7000", true});
     ++next_id_;
   }
+  group_ = group;
   for (const raft::Member& m : group.members) create_node(m.id, group);
   trace("seed " + std::to_string(opt_.seed) + ": " + std::to_string(opt_.size) +
         " members, election timeout " + std::to_string(base_config_.election_timeout_min_ticks) +
@@ -925,7 +971,8 @@ SimResult Simulation::run() {
   std::uint64_t steps = 0;
   while (!done_ && !checker_.failed() && !events_.empty()) {
     if (++steps > kMaxEvents) {
-      fail("simulation did not finish within " + std::to_string(kMaxEvents) + " events");
+      fail("livelock: more than " + std::to_string(kMaxEvents) +
+           " events without finishing (a message storm?); " + state_dump());
       break;
     }
     std::pop_heap(events_.begin(), events_.end(), EventAfter{});
@@ -974,6 +1021,11 @@ SimResult Simulation::run() {
           chaos_tick();
           schedule(now_us_ + kChaosTickUs, EventKind::kChaos, raft::kNoNode, 0);
         }
+        break;
+      case EventKind::kCrash:
+        if (n == nullptr || !n->up || n->incarnation != ev.incarnation || recovering_) break;
+        counters_.add("new_leader_crashes");
+        crash(*n, false);
         break;
       case EventKind::kRecoveryTick:
         recovery_tick();
