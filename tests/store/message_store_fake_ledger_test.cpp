@@ -1,0 +1,240 @@
+// MessageStore over an in-memory LedgerServer stand-in: retention, corrupt entries, snapshot hooks
+// and compacted ledgers, which a real group cannot be steered into from a test yet.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "broker/store/message_store.h"
+
+namespace dledger::store {
+namespace {
+
+template <typename Fn>
+bool eventually(Fn condition, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+// Commits every append at once; entries below first_index are "deleted by retention".
+class FakeLedger final : public ledger::LedgerServer {
+ public:
+  void stop() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    cv_.notify_all();
+  }
+  void append(std::string data, ledger::AppendCallback done) override {
+    std::vector<std::string> one;
+    one.push_back(std::move(data));
+    append_batch(std::move(one), std::move(done));
+  }
+  void append_batch(std::vector<std::string> data, ledger::AppendCallback done) override {
+    if (!leader_) return done(make_error(ErrorCode::kNotLeader, "fake follower"));
+    std::uint64_t first = 0;
+    for (auto& d : data) {
+      std::uint64_t index = append_raw(raft::EntryType::kNormal, std::move(d));
+      if (first == 0) first = index;
+    }
+    done(ledger::AppendResult{first, 1});
+  }
+  Result<ledger::AppendResult> append_sync(std::string data) override {
+    return ledger::AppendResult{append_raw(raft::EntryType::kNormal, std::move(data)), 1};
+  }
+  Result<ledger::CommittedEntry> get(std::uint64_t index) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (index < first_index_ || index > entries_.size()) {
+      return make_error(ErrorCode::kOutOfRange, "index " + std::to_string(index));
+    }
+    return entries_[index - 1];
+  }
+  Result<std::vector<ledger::CommittedEntry>> read(std::uint64_t from_index,
+                                                   std::uint64_t max_bytes) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (from_index > entries_.size()) return std::vector<ledger::CommittedEntry>{};
+    if (from_index < first_index_) {
+      return make_error(ErrorCode::kOutOfRange, "below first index");
+    }
+    std::vector<ledger::CommittedEntry> out;
+    std::uint64_t bytes = 0;
+    for (std::uint64_t i = from_index; i <= entries_.size(); ++i) {
+      if (!out.empty() && bytes + entries_[i - 1].data.size() > max_bytes) break;
+      bytes += entries_[i - 1].data.size();
+      out.push_back(entries_[i - 1]);
+    }
+    return out;
+  }
+  std::uint64_t wait_for_commit(std::uint64_t after_index,
+                                std::chrono::milliseconds timeout) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return entries_.size() > after_index || stopped_; });
+    return entries_.size();
+  }
+  void on_soft_state_change(SoftStateObserver) override {}
+  void on_commit(CommitObserver) override {}
+  Status transfer_leadership(raft::NodeId, std::chrono::milliseconds) override { return Status(); }
+  Status add_learner(raft::NodeId, std::string, std::chrono::milliseconds) override {
+    return Status();
+  }
+  Status promote(raft::NodeId, std::chrono::milliseconds) override { return Status(); }
+  Status remove_member(raft::NodeId, std::chrono::milliseconds) override { return Status(); }
+  ledger::LedgerStatus status() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ledger::LedgerStatus s;
+    s.role = leader_ ? raft::Role::kLeader : raft::Role::kFollower;
+    s.commit_index = entries_.size();
+    s.last_index = entries_.size();
+    s.first_index = first_index_;
+    return s;
+  }
+  const ledger::LedgerOptions& options() const override { return options_; }
+  std::uint16_t peer_port() const override { return 0; }
+  ledger::GroupCommitCounters group_commit_counters() const override { return {}; }
+
+  std::uint64_t append_raw(raft::EntryType type, std::string data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::uint64_t index = entries_.size() + 1;
+    entries_.push_back(ledger::CommittedEntry{index, 1, type, std::move(data)});
+    cv_.notify_all();
+    return index;
+  }
+  void drop_before(std::uint64_t first_index) {
+    std::lock_guard<std::mutex> lock(mu_);
+    first_index_ = first_index;
+  }
+  // A copy of this ledger's entries, compacted below `first_index`.
+  void copy_to(FakeLedger& other, std::uint64_t first_index) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> other_lock(other.mu_);
+    other.entries_ = entries_;
+    other.first_index_ = first_index;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ledger::CommittedEntry> entries_;
+  std::uint64_t first_index_ = 1;
+  bool stopped_ = false;
+  bool leader_ = true;
+  ledger::LedgerOptions options_;
+};
+
+MessageStoreOptions fast_options() {
+  MessageStoreOptions o;
+  o.retention_check_interval = std::chrono::milliseconds(5);
+  o.clock_ms = [] { return std::int64_t{1700000000000}; };
+  return o;
+}
+
+StoredMessage message(std::int32_t queue_id, const std::string& body) {
+  StoredMessage m;
+  m.topic = "t";
+  m.queue_id = queue_id;
+  m.born_host = remoting::HostAddress::ipv4(127, 0, 0, 1, 50000);
+  m.body = body;
+  return m;
+}
+
+TEST(MessageStoreOnFakeLedger, RetentionRaisesReportedMinOffsets) {
+  FakeLedger ledger;
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  ASSERT_TRUE(store.update_topic(TopicConfig{"t", 2, 2, 6, 0}).ok());  // index 1
+  for (int i = 0; i < 8; ++i) {                                        // indexes 2..9
+    ASSERT_TRUE(store.put_message_sync(message(i % 2, "m" + std::to_string(i))).ok());
+  }
+  EXPECT_EQ(store.min_offset("t", 0), 0);
+  ledger.drop_before(6);  // q0 lost indexes 2, 4 (offsets 0, 1); q1 lost 3, 5 (offsets 0, 1)
+  ASSERT_TRUE(eventually([&] { return store.min_offset("t", 0) == 2; }));
+  EXPECT_EQ(store.min_offset("t", 1), 2);
+  EXPECT_EQ(store.max_offset("t", 0), 4);
+  auto old = store.get_messages("t", 0, 0, 10, 1 << 20);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->status, GetStatus::kOffsetTooSmall);
+  EXPECT_EQ(old->next_begin_offset, 2);
+  auto kept = store.get_messages("t", 0, 2, 10, 1 << 20);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->status, GetStatus::kFound);
+  EXPECT_EQ(kept->count, 2u);
+  store.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, CorruptEntryIsSkippedAndTheApplierKeepsGoing) {
+  FakeLedger ledger;
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  ASSERT_TRUE(store.update_topic(TopicConfig{"t", 1, 1, 6, 0}).ok());
+  ledger.append_raw(raft::EntryType::kNormal, "not a store command");
+  ledger.append_raw(raft::EntryType::kNoOp, "");
+  auto put = store.put_message_sync(message(0, "after the damage"));
+  ASSERT_TRUE(put.ok()) << put.error().to_string();
+  EXPECT_EQ(put->queue_offset, 0);
+  EXPECT_EQ(put->ledger_index, 4u);
+  EXPECT_EQ(store.skipped_entries(), 1u);
+  EXPECT_TRUE(store.caught_up());
+  store.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, SnapshotHooksCarryStateToAReplicaWithACompactedLedger) {
+  FakeLedger source_ledger;
+  MessageStore source(fast_options());
+  ASSERT_TRUE(source.start(&source_ledger).ok());
+  ASSERT_TRUE(source.update_topic(TopicConfig{"t", 1, 1, 6, 0}).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(source.put_message_sync(message(0, "m")).ok());
+  ASSERT_TRUE(source.commit_offset_sync("g", "t", 0, 3).ok());
+  const std::uint64_t snapshot_index = 5;  // topic + 4 messages
+  std::string snapshot = source.snapshot_hooks().save(snapshot_index);
+
+  FakeLedger installed_ledger;
+  source_ledger.copy_to(installed_ledger, snapshot_index + 1);
+  MessageStore installed(fast_options());
+  installed.snapshot_hooks().load(snapshot_index, snapshot);
+  ASSERT_TRUE(installed.start(&installed_ledger).ok());
+  ASSERT_TRUE(eventually([&] { return installed.applied_index() == source.applied_index(); }));
+  EXPECT_EQ(installed.query_offset("g", "t", 0), 3);
+  ASSERT_TRUE(installed.topic("t").has_value());
+  EXPECT_EQ(installed.min_offset("t", 0), 4);
+  EXPECT_EQ(installed.max_offset("t", 0), 6);
+  auto a = source.get_messages("t", 0, 4, 10, 1 << 20);
+  auto b = installed.get_messages("t", 0, 4, 10, 1 << 20);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->records, b->records);
+  EXPECT_EQ(b->count, 2u);
+
+  auto next = installed.put_message_sync(message(0, "continues"));
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_EQ(next->queue_offset, 6);
+  source.stop();
+  installed.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, CompactedLedgerWithoutSnapshotDoesNotStallTheApplier) {
+  FakeLedger ledger;
+  for (int i = 0; i < 6; ++i) ledger.append_raw(raft::EntryType::kNoOp, "");
+  ledger.drop_before(4);
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  ASSERT_TRUE(eventually([&] { return store.applied_index() == 6; }));
+  EXPECT_TRUE(store.caught_up());
+  store.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, StoppedStoreFailsCallsInsteadOfHanging) {
+  FakeLedger ledger;
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  store.stop();
+  auto put = store.put_message_sync(message(0, "late"));
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code, ErrorCode::kStopped);
+  EXPECT_FALSE(store.wait_for_message("t", 0, 0, std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace dledger::store
