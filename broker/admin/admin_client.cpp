@@ -6,6 +6,7 @@
 #include <exception>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -86,7 +87,11 @@ Result<HttpReply> AdminClient::request(const std::string& admin_address, const s
     } else if (!options_.token.empty()) {
       req.headers().add("Authorization", "Bearer " + options_.token);
     }
-    if (!body.empty()) req.set_body(body, "application/json");
+    if (!body.empty()) {
+      // See admin_http_server.cpp: avoid cpprestsdk's std::string body path (UBSan).
+      req.headers().set_content_type("application/json");
+      req.set_body(std::vector<unsigned char>(body.begin(), body.end()));
+    }
     http::http_response response = client.request(req).get();
     HttpReply reply;
     reply.status = response.status_code();

@@ -93,7 +93,10 @@ std::string bracket_host(const std::string& host) {
 // exceptional pplx task would otherwise terminate the process.
 void send(const http::http_request& request, const AdminReply& reply) {
   http::http_response response(static_cast<http::status_code>(reply.status));
-  response.set_body(reply.body, reply.content_type);
+  // Content type first, then the bytes as a vector: set_body(std::string) goes through a
+  // char -> unsigned char stream cast inside cpprestsdk that UBSan reports.
+  response.headers().set_content_type(reply.content_type);
+  response.set_body(std::vector<unsigned char>(reply.body.begin(), reply.body.end()));
   for (const auto& [name, value] : reply.headers) response.headers().add(name, value);
   request.reply(response).then([](const pplx::task<void>& done) {
     try {
