@@ -296,8 +296,22 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     return Status();
   }
 
+  Error not_leader_error() {
+    ledger::LedgerStatus status = ledger->status();
+    std::string message = "this replica is not the leader";
+    if (status.leader_id != raft::kNoNode) {
+      message += "; leader is " + raft::node_name(status.leader_id) +
+                 (status.leader_address.empty() ? "" : " at " + status.leader_address);
+    } else {
+      message += "; no leader is known yet";
+    }
+    return make_error(ErrorCode::kNotLeader, message);
+  }
+
   void put(std::vector<StoredMessage> messages, bool batch, PutCallback done) {
     if (!started.load() || stopping.load()) return done(stopped_error());
+    // A follower's topic table may lag: answer NotLeader (with the leader) before judging topics.
+    if (!leading.load()) return done(not_leader_error());
     if (Status s = check_writable(messages); !s.ok()) return done(s.error());
     std::int64_t now = options.clock_ms();
     for (auto& m : messages) {

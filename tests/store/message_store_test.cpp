@@ -234,6 +234,13 @@ TEST(MessageStore, FollowersRefuseWritesAndServeLongPollingReaders) {
   EXPECT_EQ(refused.error().code, ErrorCode::kNotLeader);
 
   ASSERT_TRUE(g.wait_applied(g.store(leader)->applied_index()));
+  auto redirected = g.store(follower)->put_message_sync(message(0, "to the follower"));
+  ASSERT_FALSE(redirected.ok());
+  EXPECT_EQ(redirected.error().code, ErrorCode::kNotLeader);
+  EXPECT_NE(redirected.error().message.find("leader is n" + std::to_string(leader)),
+            std::string::npos)
+      << redirected.error().message;
+  EXPECT_EQ(g.store(follower)->leader_hint().leader_id, static_cast<raft::NodeId>(leader));
   EXPECT_FALSE(g.store(follower)->wait_for_message("orders", 0, 0, std::chrono::milliseconds(20)));
   std::thread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
