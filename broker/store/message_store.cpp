@@ -181,10 +181,6 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
           if (e.index != state.applied_index() + 1) break;
           state.apply(e.index, e.type, e.data);
         }
-#ifndef NDEBUG
-        std::string violation = state.check_invariants();
-        if (!violation.empty()) spdlog::critical("store: invariant violated: {}", violation);
-#endif
         applied.store(state.applied_index());
       }
       complete_waiters();
@@ -258,9 +254,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
   }
 
   // Smallest ledger index any consume queue still points at (0 when none).
-  std::uint64_t oldest_referenced_index() const {
-    return state.oldest_ledger_index();
-  }
+  std::uint64_t oldest_referenced_index() const { return state.oldest_ledger_index(); }
 
   // ---- puts and commands ----
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <type_traits>
 
 #include "broker/base/bytes.h"
@@ -110,6 +111,10 @@ void StoreState::apply_command(std::uint64_t index, const StoreCommand& command)
 void StoreState::append_message(std::uint64_t index, std::uint32_t position,
                                 const StoredMessage& message, std::int64_t store_timestamp_ms) {
   ConsumeQueue& q = queues_[QueueKey{message.topic, message.queue_id}];
+  // Invariant (O(1) per message): entries follow ledger order with non-decreasing timestamps.
+  assert(q.entries.empty() || q.entries.back().ledger_index < index ||
+         (q.entries.back().ledger_index == index && q.entries.back().batch_position < position));
+  assert(q.entries.empty() || q.entries.back().store_timestamp_ms <= store_timestamp_ms);
   q.entries.push_back(ConsumeQueueEntry{index, position, store_timestamp_ms});
   ++q.next_offset;
 }

@@ -94,6 +94,7 @@ class StoreGroup {
     replicas_[i].ledger.reset();
   }
   MessageStore* store(int i) { return replicas_[i].store.get(); }
+  ledger::LedgerServer* ledger_of(int i) { return replicas_[i].ledger.get(); }
   bool running(int i) const { return replicas_[i].store != nullptr; }
   int size() const { return static_cast<int>(replicas_.size()); }
 
@@ -191,10 +192,16 @@ TEST(MessageStore, NewLeaderServesTheSameBytesAtTheSameOffsetsAfterFailover) {
     EXPECT_EQ(it->second.second, r.queue_offset);
   }
 
+  // A damaged entry in the ledger is skipped by every replica alike.
+  auto garbage = g.ledger_of(leader)->append_sync("not a store command");
+  ASSERT_TRUE(garbage.ok()) << garbage.error().to_string();
+  ASSERT_TRUE(g.store(leader)->commit_offset_sync("cg", "orders", 1, 4).ok());
+
   // Every replica applies the same entries into the same state.
   ASSERT_TRUE(g.wait_applied(g.store(leader)->applied_index()));
   for (int i = 0; i < g.size(); ++i) {
     EXPECT_EQ(g.store(i)->state_fingerprint(), g.store(leader)->state_fingerprint()) << i;
+    EXPECT_EQ(g.store(i)->skipped_entries(), 1u) << i;
   }
 
   g.stop(leader);
