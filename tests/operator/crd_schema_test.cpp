@@ -331,6 +331,19 @@ TEST(CrdSchema, ValidSpecsPassBothSchemaAndCpp) {
   }
 }
 
+TEST(CrdSchema, GoldenInputsPassTheSchema) {
+  for (const char* name : {"replicas-1", "replicas-3", "replicas-5", "overrides",
+                           "pod-and-monitoring", "scaling-3-to-5"}) {
+    const json object =
+        testing::load_yaml_file(std::string(DLEDGER_GOLDEN_DIR) + "/" + name + ".input.yaml");
+    json spec = object["spec"];
+    apply_schema_defaults(spec_schema(), spec);
+    std::set<std::string> failed;
+    schema_validate(spec_schema(), spec, "spec", failed);
+    EXPECT_TRUE(failed.empty()) << name << ": " << json(failed).dump();
+  }
+}
+
 // Structural schema: every object declares its properties, a value schema, or is explicitly open.
 void expect_structural(const json& schema, const std::string& path) {
   if (schema.value("type", "") == "object") {
