@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "broker/store/state_checkpoint.h"
 #include "broker/store/stored_records.h"
 
 namespace dledger::store {
@@ -64,6 +65,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
   std::uint64_t progress_seq = 0;
 
   std::thread applier;
+  std::uint64_t last_checkpoint_index = 0;  // applier thread (and start/stop around it)
 
   // ---- waiting for apply ----
 
@@ -141,7 +143,49 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
 
   // ---- applier ----
 
+  // Restores the checkpoint if it is ahead of the current state (a snapshot may have been
+  // installed already).
+  void restore_checkpoint() {
+    if (options.checkpoint_dir.empty()) return;
+    auto loaded = read_state_checkpoint(options.checkpoint_dir);
+    if (!loaded.ok()) {
+      if (loaded.error().code != ErrorCode::kNotFound) {
+        spdlog::warn(
+            "store: ignoring the consume-queue checkpoint ({}); rebuilding from the ledger",
+            loaded.error().to_string());
+      }
+      return;
+    }
+    std::unique_lock lock(state_mu);
+    if (loaded->applied_index() <= state.applied_index()) return;
+    state = std::move(loaded).value();
+    applied.store(state.applied_index());
+    last_checkpoint_index = state.applied_index();
+    spdlog::info("store: restored consume queues from the checkpoint at ledger index {}",
+                 state.applied_index());
+  }
+
+  void write_checkpoint() {
+    if (options.checkpoint_dir.empty()) return;
+    std::string bytes;
+    std::uint64_t index = 0;
+    {
+      std::shared_lock lock(state_mu);
+      index = state.applied_index();
+      if (index == last_checkpoint_index) return;
+      bytes = state.save_snapshot(0);
+    }
+    Status written = write_state_checkpoint(options.checkpoint_dir, bytes);
+    if (!written.ok()) {
+      spdlog::warn("store: cannot write the consume-queue checkpoint: {}",
+                   written.error().to_string());
+      return;
+    }
+    last_checkpoint_index = index;
+  }
+
   void run_applier() {
+    auto next_checkpoint = Clock::now() + options.checkpoint_interval;
     auto next_retention_check = Clock::now();
     bool reported_gap = false;
     while (!stopping.load()) {
@@ -150,6 +194,10 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
       std::uint64_t c = ledger->wait_for_commit(next - 1, std::chrono::milliseconds(100));
       if (c > commit.load()) commit.store(c);
       complete_waiters();  // expiries
+      if (Clock::now() >= next_checkpoint) {
+        write_checkpoint();
+        next_checkpoint = Clock::now() + options.checkpoint_interval;
+      }
       if (Clock::now() >= next_retention_check) {
         check_retention();
         next_retention_check = Clock::now() + options.retention_check_interval;
@@ -468,6 +516,7 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
   core_->leading.store(status.role == raft::Role::kLeader);
   core_->leader_id.store(status.leader_id);
   if (status.commit_index > core_->commit.load()) core_->commit.store(status.commit_index);
+  core_->restore_checkpoint();
   core_->applier = std::thread([core = core_.get()] { core->run_applier(); });
   return Status();
 }
@@ -475,7 +524,10 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
 void MessageStore::stop() {
   if (core_->stopping.exchange(true)) return;
   core_->announce_progress();
-  if (core_->applier.joinable()) core_->applier.join();
+  if (core_->applier.joinable()) {
+    core_->applier.join();
+    core_->write_checkpoint();
+  }
   core_->fail_all_waiters();
 }
 

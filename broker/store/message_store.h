@@ -59,6 +59,11 @@ struct MessageStoreOptions {
   std::chrono::milliseconds retention_check_interval{1000};
   // How long a snapshot save waits for the applier to reach the snapshot index.
   std::chrono::milliseconds snapshot_apply_wait{30000};
+  // storePathConsumeQueue: where the consume-queue checkpoint lives (state_checkpoint.h); empty
+  // disables it. Written every checkpoint_interval when something was applied, and at stop().
+  // On start a valid checkpoint replaces the rebuild of the entries it covers.
+  std::string checkpoint_dir;
+  std::chrono::milliseconds checkpoint_interval{60000};
 };
 
 struct PutResult {
@@ -91,9 +96,10 @@ class MessageStore {
   // Hooks for LedgerServer::start: topic configs, consumer offsets and consume-queue positions go
   // into the ledger's snapshots and come back on install.
   ledger::SnapshotHooks snapshot_hooks();
-  // Starts the applier over `ledger` (which must outlive stop()). Consume queues are rebuilt by
-  // applying the ledger's committed entries from its first index. kInvalidArgument if started
-  // twice or with no ledger.
+  // Starts the applier over `ledger` (which must outlive stop()). Consume queues are restored from
+  // the checkpoint when one is configured and valid, then rebuilt by applying the ledger's
+  // committed entries after it (from the ledger's first index without one). kInvalidArgument if
+  // started twice or with no ledger.
   Status start(ledger::LedgerServer* ledger);
   // Stops the applier; waiting callers fail with kStopped. Idempotent.
   void stop();

@@ -2,11 +2,16 @@
 // and compacted ledgers, which a real group cannot be steered into from a test yet.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "broker/store/message_store.h"
+#include "broker/store/state_checkpoint.h"
 
 namespace dledger::store {
 namespace {
@@ -234,6 +239,71 @@ TEST(MessageStoreOnFakeLedger, StoppedStoreFailsCallsInsteadOfHanging) {
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.error().code, ErrorCode::kStopped);
   EXPECT_FALSE(store.wait_for_message("t", 0, 0, std::chrono::seconds(5)));
+}
+
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("store-checkpoint-test-" + std::to_string(::getpid()));
+  TempDir() { std::filesystem::remove_all(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+TEST(MessageStoreOnFakeLedger, RestartResumesFromTheCheckpointEvenAfterRetention) {
+  TempDir dir;
+  FakeLedger ledger;
+  MessageStoreOptions options = fast_options();
+  options.checkpoint_dir = dir.path.string();
+  std::string fingerprint;
+  {
+    MessageStore first(options);
+    ASSERT_TRUE(first.start(&ledger).ok());
+    ASSERT_TRUE(first.update_topic(TopicConfig{"t", 1, 1, 6, 0}).ok());  // index 1
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(first.put_message_sync(message(0, "m")).ok());
+    ASSERT_TRUE(first.commit_offset_sync("g", "t", 0, 2).ok());  // index 7
+    first.stop();                                                // writes the checkpoint
+    fingerprint = first.state_fingerprint();
+  }
+  ASSERT_TRUE(std::filesystem::exists(dir.path / kCheckpointFileName));
+  ledger.drop_before(4);  // messages at offsets 0 and 1 are gone from the ledger
+
+  MessageStore second(options);
+  ASSERT_TRUE(second.start(&ledger).ok());
+  EXPECT_EQ(second.applied_index(), 7u);
+  EXPECT_EQ(second.max_offset("t", 0), 5);
+  EXPECT_EQ(second.query_offset("g", "t", 0), 2);
+  ASSERT_TRUE(eventually([&] { return second.min_offset("t", 0) == 2; }));
+  auto next = second.put_message_sync(message(0, "after restart"));
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_EQ(next->queue_offset, 5);
+  second.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, DamagedCheckpointFallsBackToRebuildingFromTheLedger) {
+  TempDir dir;
+  FakeLedger ledger;
+  MessageStoreOptions options = fast_options();
+  options.checkpoint_dir = dir.path.string();
+  std::string fingerprint;
+  {
+    MessageStore first(options);
+    ASSERT_TRUE(first.start(&ledger).ok());
+    ASSERT_TRUE(first.update_topic(TopicConfig{"t", 1, 1, 6, 0}).ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(first.put_message_sync(message(0, "m")).ok());
+    first.stop();
+    fingerprint = first.state_fingerprint();
+  }
+  {
+    std::fstream file(dir.path / kCheckpointFileName,
+                      std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(20);
+    file.put('\x7f');
+  }
+  EXPECT_EQ(read_state_checkpoint(dir.path.string()).error().code, ErrorCode::kCorruption);
+  MessageStore second(options);
+  ASSERT_TRUE(second.start(&ledger).ok());
+  ASSERT_TRUE(eventually([&] { return second.applied_index() == 4; }));
+  EXPECT_EQ(second.state_fingerprint(), fingerprint);
+  second.stop();
 }
 
 }  // namespace
