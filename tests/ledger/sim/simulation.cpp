@@ -61,7 +61,7 @@ Status core_invariants(const Core& core) {
 }
 
 std::string name(NodeId id) {
-  return "n" + std::to_string(id);
+  return raft::node_name(id);
 }
 
 std::string describe(const raft::Message& m) {

@@ -24,7 +24,7 @@ namespace dledger::sim {
 struct SimOptions {
   std::uint64_t seed = 1;
   int size = 3;                   // initial voters: 3 or 5
-  std::uint64_t chaos_ms = 3000;  // simulated duration of the fault phase
+  std::uint64_t chaos_ms = 5000;  // simulated duration of the fault phase
   std::uint64_t liveness_election_timeouts = 200;
   std::string fault;              // "", "skip-up-to-date-check" or "commit-previous-term"
   std::ostream* trace = nullptr;  // event trace (--verbose) when set
