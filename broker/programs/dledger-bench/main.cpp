@@ -253,11 +253,14 @@ int run_failover(const CommonFlags& flags, int trials) {
   std::uint64_t acks = 0;
   std::atomic<bool> stopping{false};
   std::atomic<int> outstanding{0};
+  std::atomic<int> killed{-1};
   std::function<void()> issue;
   issue = [&] {
     outstanding.fetch_add(1);
     (*client)->append("failover-probe", [&](Result<ledger::AppendResult> r) {
-      if (r.ok()) {
+      // Only acknowledgements from a replica other than the killed one count (a response the
+      // old leader sent just before SIGKILL must not end a trial).
+      if (r.ok() && (*client)->leader() != static_cast<raft::NodeId>(killed.load())) {
         std::lock_guard<std::mutex> lock(mu);
         last_ack = Clock::now();
         ++acks;
@@ -283,6 +286,7 @@ int run_failover(const CommonFlags& flags, int trials) {
       std::uint64_t seen = acks;
       cv.wait_for(lock, 30s, [&] { return acks >= seen + 20; });
     }
+    killed = *leader;
     const auto kill_time = Clock::now();
     g.processes->kill9(*leader);
     bool recovered;
