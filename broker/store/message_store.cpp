@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -57,7 +58,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
   std::atomic<bool> started{false};
 
   std::mutex waiters_mu;
-  std::vector<ApplyWaiter> waiters;
+  std::multimap<std::uint64_t, ApplyWaiter> waiters;  // by ledger index
 
   // Bumped after every applied batch (and on stop); long-pollers and snapshot saves wait on it.
   std::mutex progress_mu;
@@ -73,8 +74,8 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     {
       std::lock_guard<std::mutex> lock(waiters_mu);
       if (applied.load() < index && !stopping.load()) {
-        waiters.push_back(
-            ApplyWaiter{index, Clock::now() + options.apply_timeout, std::move(finish)});
+        waiters.emplace(
+            index, ApplyWaiter{index, Clock::now() + options.apply_timeout, std::move(finish)});
         return;
       }
     }
@@ -93,23 +94,28 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     if (callback) callback();
   }
 
-  void complete_waiters() {
+  // Completes the waiters whose entry is applied; with `expire`, also fails the overdue ones
+  // (a full scan, done once per applier round rather than per applied batch).
+  void complete_waiters(bool expire = false) {
     std::vector<ApplyWaiter> ready;
     std::vector<ApplyWaiter> expired;
     auto now = Clock::now();
     {
       std::lock_guard<std::mutex> lock(waiters_mu);
       std::uint64_t done = applied.load();
-      for (auto it = waiters.begin(); it != waiters.end();) {
-        if (it->index <= done) {
-          ready.push_back(std::move(*it));
-        } else if (now >= it->deadline) {
-          expired.push_back(std::move(*it));
-        } else {
-          ++it;
-          continue;
+      while (!waiters.empty() && waiters.begin()->first <= done) {
+        ready.push_back(std::move(waiters.begin()->second));
+        waiters.erase(waiters.begin());
+      }
+      if (expire) {
+        for (auto it = waiters.begin(); it != waiters.end();) {
+          if (now >= it->second.deadline) {
+            expired.push_back(std::move(it->second));
+            it = waiters.erase(it);
+          } else {
+            ++it;
+          }
         }
-        it = waiters.erase(it);
       }
     }
     for (auto& w : ready) run_finisher(w.finish, false);
@@ -125,12 +131,12 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
   }
 
   void fail_all_waiters() {
-    std::vector<ApplyWaiter> all;
+    std::multimap<std::uint64_t, ApplyWaiter> all;
     {
       std::lock_guard<std::mutex> lock(waiters_mu);
       all.swap(waiters);
     }
-    for (auto& w : all) run_finisher(w.finish, true);
+    for (auto& [index, w] : all) run_finisher(w.finish, applied.load() < index);
   }
 
   void announce_progress() {
@@ -193,7 +199,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
       auto waited_from = Clock::now();
       std::uint64_t c = ledger->wait_for_commit(next - 1, std::chrono::milliseconds(100));
       if (c > commit.load()) commit.store(c);
-      complete_waiters();  // expiries
+      complete_waiters(/*expire=*/true);
       if (Clock::now() >= next_checkpoint) {
         write_checkpoint();
         next_checkpoint = Clock::now() + options.checkpoint_interval;
