@@ -365,11 +365,11 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     for (auto& m : messages) {
       m.store_timestamp_ms = now;
       m.store_host = options.store_host;
-      if (m.store_host.is_ipv6()) {
-        m.sys_flag |= remoting::message_sys_flag::kStoreHostV6;
-      } else {
-        m.sys_flag &= ~remoting::message_sys_flag::kStoreHostV6;
-      }
+      // The IPv6 bits describe the hosts; derive them so the record always encodes.
+      m.sys_flag &=
+          ~(remoting::message_sys_flag::kStoreHostV6 | remoting::message_sys_flag::kBornHostV6);
+      if (m.store_host.is_ipv6()) m.sys_flag |= remoting::message_sys_flag::kStoreHostV6;
+      if (m.born_host.is_ipv6()) m.sys_flag |= remoting::message_sys_flag::kBornHostV6;
     }
     std::string topic = messages.front().topic;
     std::int32_t queue_id = messages.front().queue_id;

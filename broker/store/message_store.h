@@ -104,7 +104,8 @@ class MessageStore {
   // Stops the applier; waiting callers fail with kStopped. Idempotent.
   void stop();
 
-  // Leader only. `message.store_*` fields are overwritten. Completes on another thread.
+  // Leader only. `message.store_*` fields and the sysFlag IPv6 bits (0x10, 0x20) are set here.
+  // Completes on another thread.
   void put_message(StoredMessage message, PutCallback done);
   // All messages must share topic and queueId (one ledger entry; offsets consecutive).
   void put_batch(std::vector<StoredMessage> messages, PutCallback done);
