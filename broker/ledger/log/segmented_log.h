@@ -19,15 +19,14 @@
 //                                 same directory fails with kBusy)
 //   meta                          hard state, repair_until, snapshot metadata (see META FILE)
 //   meta.tmp                      a meta file being written; ignored and deleted on open
-//   snapshot-<index>.snap         the current snapshot (at most one is live: the one whose index
-//   the
-//                                 meta file names; others are leftovers, deleted on open)
+//   snapshot-<index>.snap         the current snapshot (at most one is live: the one whose
+//                                 index the meta file names; others are leftovers, deleted on
+//                                 open)
 //   snapshot.tmp                  a snapshot being written; deleted on open
 //   segment-<first>-<last>.log    a CLOSED segment: entries first..last, never written again
 //   segment-<first>-<last>.idx    its sealed index (see INDEX FILE); derived data
-//   open-<first>.log              the OPEN segment: entries first.. appended at its end. At most
-//   one,
-//                                 and it holds the highest indexes. It may be empty.
+//   open-<first>.log              the OPEN segment: entries first.. appended at its end. At
+//                                 most one, holding the highest indexes. It may be empty.
 //   quarantine/                   damaged data moved aside by recovery (never read by the log)
 //
 // Segments hold consecutive indexes with no gaps: each segment starts at the previous segment's
@@ -131,7 +130,8 @@
 //         so a restart before the repair does not forget it;
 //      b. the damaged suffix is quarantined: later segments are renamed into quarantine/, bytes
 //         [X, end) of the damaged segment are copied to quarantine/<file>.from-<X> (fdatasync) and
-//         the segment is truncated at X (a closed one becomes the open segment again);
+//         the segment is truncated at X (a closed one becomes the open segment again); when X
+//         is 0 the whole file is moved instead. A name already in quarantine/ gets ".1", ".2"...;
 //      c. OpenReport::corruptions names file, offset, index and reason; last_index() = I - 1.
 //      A crash during a-c repeats them on the next open (idempotent).
 // 4. A read (read, read_range, term never reads disk) that finds a bad CRC returns kCorruption
