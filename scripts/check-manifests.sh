@@ -45,7 +45,28 @@ if ! cmp -s "$CRD" "$CHART/crds/dledger.io_dledgergroups.yaml"; then
 fi
 scripts/generate-deploy.sh --check || fail "generated files drifted (run scripts/generate-deploy.sh)"
 
-step "2-3. helm lint --strict and helm template + validation"
+# NOTES.txt is not rendered by `helm template`; render it from a scratch copy of the chart.
+NOTES_CHART="$SCRATCH/notes-chart"
+cp -r "$CHART" "$NOTES_CHART"
+cp "$CHART/templates/NOTES.txt" "$NOTES_CHART/notes-preview.txt"
+printf 'notes: |\n{{ tpl (.Files.Get "notes-preview.txt") . | indent 2 }}\n' >"$NOTES_CHART/templates/notes-preview.yaml"
+check_notes() {  # check_notes <value set> <helm args...>
+  local vs="$1" notes="$SCRATCH/notes.txt"
+  shift
+  if ! "$HELM" template dledger-check "$NOTES_CHART" --namespace brokers --show-only templates/notes-preview.yaml "$@" >"$notes" 2>&1; then
+    cat "$notes" >&2
+    fail "NOTES.txt does not render ($vs)"
+    return
+  fi
+  if grep -q '<no value>' "$notes"; then fail "NOTES.txt prints <no value> ($vs)"; fi
+  if grep -q 'Broker group' "$notes"; then
+    for want in 'get dlg -w' 'dledgerctl clusterList' 'delete pod'; do
+      grep -q -- "$want" "$notes" || fail "NOTES.txt lacks '$want' ($vs)"
+    done
+  fi
+}
+
+step "2-3. helm lint --strict, helm template + validation, NOTES.txt"
 value_sets=(default)
 for f in tests/packaging/values-*.yaml; do value_sets+=("$f"); done
 for vs in "${value_sets[@]}"; do
@@ -63,6 +84,7 @@ for vs in "${value_sets[@]}"; do
     continue
   fi
   validate "$out" || fail "rendered manifests invalid ($vs)"
+  check_notes "$vs" "${args[@]}"
 done
 
 step "4. values the chart must refuse"

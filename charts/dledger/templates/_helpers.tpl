@@ -62,11 +62,16 @@ app.kubernetes.io/part-of: dledger
 {{- printf "%s:%s" $repo (default .ctx.Chart.AppVersion .image.tag) -}}
 {{- end -}}
 
-{{/* Name server address list the group uses. */}}
+{{/* Name server addresses the group registers with: every name server replica by its stable name. */}}
 {{- define "dledger.group.nameServerAddresses" -}}
 {{- if .Values.group.nameServerAddresses -}}
 {{- .Values.group.nameServerAddresses -}}
 {{- else if .Values.nameServer.enabled -}}
-{{- printf "%s.%s.svc:%d" (include "dledger.namesrv.fullname" .) .Release.Namespace (int .Values.nameServer.port) -}}
+{{- $name := include "dledger.namesrv.fullname" . -}}
+{{- $addrs := list -}}
+{{- range $i := until (int .Values.nameServer.replicas) -}}
+{{- $addrs = append $addrs (printf "%s-%d.%s.%s.svc:%d" $name $i $name $.Release.Namespace (int $.Values.nameServer.port)) -}}
+{{- end -}}
+{{- join ";" $addrs -}}
 {{- end -}}
 {{- end -}}
