@@ -7,7 +7,8 @@
 #   2. helm lint --strict with the default values and every tests/packaging/values-*.yaml
 #   3. helm template of the same value sets, validated by tests/packaging/validate-manifests.mjs
 #      (kubernetes-models@4 for built-in kinds, the CRD's openAPIV3Schema for DLedgerGroups)
-#   4. values the chart must refuse (schema / required) are refused
+#   4. values the chart must refuse (schema / required) are refused, and the validator rejects
+#      every object of tests/packaging/invalid-manifests.yaml for the expected reason
 #   5. deploy/ manifests validated the same way
 #   6. dashboards: schemaVersion 39, ${datasource} variable, every panel has a datasource and
 #      targets with expr, unique panel ids
@@ -88,23 +89,32 @@ for vs in "${value_sets[@]}"; do
 done
 
 step "4. values the chart must refuse"
-refuse() {  # refuse <what> <helm args...>
-  local what="$1"
+refuse() {  # refuse <expected message part> <helm args...>: helm must fail, saying that
+  local want="$1"
   shift
   if "$HELM" template dledger-check "$CHART" "$@" >/dev/null 2>"$SCRATCH/refuse.log"; then
-    fail "chart accepted $what"
+    fail "chart accepted $*"
+  elif ! grep -qF -- "$want" "$SCRATCH/refuse.log"; then
+    cat "$SCRATCH/refuse.log" >&2
+    fail "chart refused $* without saying '$want'"
   else
-    echo "refused $what: $(grep -m1 -o 'Error: .*' "$SCRATCH/refuse.log" | cut -c1-160)"
+    echo "refused $*: $want"
   fi
 }
-refuse "group.replicas=12" --set group.replicas=12
-refuse "an empty group.name" --set group.name=
-refuse "group.flushMode=fast" --set group.flushMode=fast
-refuse "an unknown top-level value" --set unknownKey=1
-refuse "a misspelled operator value" --set operator.replica=2
-refuse "group.storage.size=ten" --set group.storage.size=ten
-refuse "adminTokenSecretRef without key" --set group.adminTokenSecretRef.name=s
-refuse "serviceAccount.create=false without a name" --set operator.serviceAccount.create=false
+refuse "group.replicas: Must be less than or equal to 9" --set group.replicas=12
+refuse "group.name: String length must be greater than or equal to 1" --set group.name=
+refuse "group.flushMode: group.flushMode must be one of" --set group.flushMode=fast
+refuse "Additional property unknownKey is not allowed" --set unknownKey=1
+refuse "operator: Additional property replica is not allowed" --set operator.replica=2
+refuse "group.storage.size: Does not match pattern" --set group.storage.size=ten
+refuse "group.preferredLeader: Does not match pattern" --set group.preferredLeader=n9
+refuse "group.nameServerAddresses: Does not match pattern" --set group.nameServerAddresses=nohostport
+refuse "group.adminTokenSecretRef.key is required" --set group.adminTokenSecretRef.name=s
+refuse "operator.serviceAccount.name is required" --set operator.serviceAccount.create=false
+refuse "nameServer.replicas: Must be greater than or equal to 1" --set nameServer.replicas=0
+
+step "4b. the validator rejects known-bad objects (tests/packaging/invalid-manifests.yaml)"
+validate --expect-invalid tests/packaging/invalid-manifests.yaml || fail "validate-manifests.mjs accepted an invalid object"
 
 step "5. deploy/ manifests"
 deploy_files=()

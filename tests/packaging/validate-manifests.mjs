@@ -8,11 +8,14 @@
 //     with kubernetes-models@4 (Kubernetes 1.27 schemas: types, required fields, enums);
 //   - custom resources whose CRD is given with --crd (DLedgerGroup) are validated against that
 //     CRD's openAPIV3Schema with a small structural JSON-schema check (types, required, enums,
-//     bounds, patterns, unknown fields); CEL rules are not evaluated;
+//     bounds, patterns, unknown fields), then the CRD's defaults are applied and its CEL rules
+//     (x-kubernetes-validations) evaluated by hand-written equivalents (unknown rules: a warning);
 //   - Prometheus-operator kinds (ServiceMonitor, PodMonitor, PrometheusRule) get a structural
 //     check of the fields this repository uses;
 //   - some rules kubernetes-models does not check: DNS names, label syntax, workload selectors
 //     matching their pod template, container port names, unique container ports.
+// With --expect-invalid every document must be rejected, and for the reason in its annotation
+// `test/expect` (a substring of one message): the negative tests of this checker.
 // Prints one line per problem ("file: doc #n Kind/name: path: message") and exits 1 on any.
 import fs from "node:fs";
 import path from "node:path";
@@ -20,11 +23,13 @@ import { createRequire } from "node:module";
 
 const args = process.argv.slice(2);
 let toolsDir = "build/tools";
+let expectInvalid = false;  // --expect-invalid: every document must have at least one problem
 const crdFiles = [];
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--tools") toolsDir = args[++i];
   else if (args[i] === "--crd") crdFiles.push(args[++i]);
+  else if (args[i] === "--expect-invalid") expectInvalid = true;
   else files.push(args[i]);
 }
 if (files.length === 0) {
@@ -105,6 +110,52 @@ function checkSchema(schema, value, p, errs) {
       else if (schema.additionalProperties && typeof schema.additionalProperties === "object") checkSchema(schema.additionalProperties, v, `${p}[${k}]`, errs);
       else if (!schema["x-kubernetes-preserve-unknown-fields"] && !(p === "" && k === "metadata") && schema.properties) errs.push(`${sub}: unknown field (the API server would drop it)`);
     }
+  }
+}
+
+// Structural defaulting as the API server does it: a missing property with a `default` gets it
+// (recursively, so `storage: {}` then gets `storage.size`), before the CEL rules are evaluated.
+function applyDefaults(schema, value) {
+  if (!schema || typeOf(value) !== "object") return value;
+  for (const [k, sub] of Object.entries(schema.properties || {})) {
+    if (!(k in value) && sub.default !== undefined) value[k] = JSON.parse(JSON.stringify(sub.default));
+    if (k in value) value[k] = applyDefaults(sub, value[k]);
+  }
+  return value;
+}
+
+// The CEL rules (x-kubernetes-validations) this checker knows, by their exact text, as JS over
+// the defaulted object. A rule not in this table is reported once as not evaluated (a warning,
+// not an error), so a new rule in the CRD is noticed.
+const operatorOwnedKeys = ["dLegerPeers", "dLegerSelfId", "dLegerJoining", "adminPeers", "dLegerGroup", "brokerName", "brokerClusterName", "listenPort", "adminPort", "storePathRootDir", "enableDLegerCommitLog", "namesrvAddr", "flushMode", "electionTimeoutMinMs", "electionTimeoutMaxMs", "heartbeatIntervalMs", "preferredLeaderId", "adminToken", "groupSecret"];
+const celRules = {
+  "self.metadata.name.size() <= 52 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')": (o) => o.metadata.name.length <= 52 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(o.metadata.name),
+  "!has(self.preferredLeader) || int(self.preferredLeader.substring(1)) < self.replicas": (o) => o.preferredLeader === undefined || parseInt(o.preferredLeader.substring(1), 10) < o.replicas,
+  "self.heartbeatIntervalMs * 2 <= self.electionTimeoutMs.min": (o) => o.heartbeatIntervalMs * 2 <= o.electionTimeoutMs.min,
+  "self.ports.peer != self.ports.remoting && self.ports.admin != self.ports.remoting && self.ports.admin != self.ports.peer": (o) => o.ports.peer !== o.ports.remoting && o.ports.admin !== o.ports.remoting && o.ports.admin !== o.ports.peer,
+  "self.min < self.max": (o) => o.min < o.max,
+  "!(has(self.addresses) && has(self.managed) && self.managed)": (o) => !(o.addresses !== undefined && o.managed === true),
+};
+const unknownCel = new Set();
+function checkCel(schema, value, p, errs) {
+  if (!schema || value === undefined) return;
+  for (const v of schema["x-kubernetes-validations"] || []) {
+    let fn = celRules[v.rule];
+    if (!fn && v.rule.startsWith("self.all(k, !(k in [")) fn = (o) => Object.keys(o).every((k) => !operatorOwnedKeys.includes(k));
+    if (!fn) {
+      unknownCel.add(v.rule);
+      continue;
+    }
+    let ok = false;
+    try {
+      ok = fn(value);
+    } catch (e) {
+      ok = false;
+    }
+    if (!ok) errs.push(`${p}${v.fieldPath || ""}` + `${p || v.fieldPath ? "" : "<object>"}: Invalid value: ${v.message}`);
+  }
+  if (typeOf(value) === "object") {
+    for (const [k, sub] of Object.entries(schema.properties || {})) checkCel(sub, value[k], `${p}${p ? "." : ""}${k}`, errs);
   }
 }
 
@@ -192,7 +243,7 @@ for (const file of files) {
     if (!obj.kind) errs.push("kind: Required value");
     if (!obj.metadata || !obj.metadata.name) errs.push("metadata.name: Required value");
     if (errs.length) {
-      errs.forEach((e) => report(where, e));
+      if (!expectInvalid) errs.forEach((e) => report(where, e));
       continue;
     }
     const name = obj.metadata.name;
@@ -203,7 +254,9 @@ for (const file of files) {
 
     const crdKey = `${obj.apiVersion}/${obj.kind}`;
     if (crdSchemas.has(crdKey)) {
-      checkSchema(crdSchemas.get(crdKey), obj, "", errs);
+      const schema = crdSchemas.get(crdKey);
+      checkSchema(schema, obj, "", errs);
+      if (!errs.length) checkCel(schema, applyDefaults(schema, JSON.parse(JSON.stringify(obj))), "", errs);
     } else if (promKinds[obj.kind] && obj.apiVersion === "monitoring.coreos.com/v1") {
       promKinds[obj.kind](obj, errs);
     } else {
@@ -233,14 +286,22 @@ for (const file of files) {
         names.add(port.name);
       }
     }
-    errs.forEach((e) => report(where, e));
+    if (expectInvalid) {
+      const why = (obj.metadata && obj.metadata.annotations && obj.metadata.annotations["test/expect"]) || "";
+      if (errs.length === 0) report(where, `accepted, but it is invalid (${why || "no test/expect annotation"})`);
+      else if (why && !errs.some((e) => e.includes(why))) report(where, `rejected for other reasons than "${why}": ${errs.join(" | ")}`);
+    } else {
+      errs.forEach((e) => report(where, e));
+    }
     checked++;
   }
 }
 
+for (const r of unknownCel) console.error(`validate-manifests: warning: CEL rule not evaluated: ${r}`);
 if (problems.length) {
   for (const p of problems) console.error(`INVALID ${p}`);
   console.error(`validate-manifests: ${problems.length} problem(s) in ${files.length} file(s)`);
   process.exit(1);
 }
-console.log(`validate-manifests: ${checked} object(s) in ${files.length} file(s) valid`);
+console.log(expectInvalid ? `validate-manifests: ${checked} invalid object(s) in ${files.length} file(s) rejected as expected`
+                          : `validate-manifests: ${checked} object(s) in ${files.length} file(s) valid`);
