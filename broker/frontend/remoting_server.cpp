@@ -140,7 +140,6 @@ class ServerConnection final : public Connection,
  private:
   void read_more() {
     if (closed_ || reading_) return;
-    if (queued_bytes_ > core_->options.write_queue_pause_bytes) return;  // resumed by writes
     reading_ = true;
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(read_buffer_),
@@ -157,7 +156,15 @@ class ServerConnection final : public Connection,
       return;
     }
     decoder_.feed(std::string_view(read_buffer_.data(), n));
+    process_buffered();
+  }
+
+  // Dispatches decoded requests until the decoder needs more bytes (then reads again) or the
+  // write queue passes the pause mark (then the write completion resumes here): a peer that
+  // pipelines requests without reading the responses is throttled by TCP, frame by frame.
+  void process_buffered() {
     while (!closed_) {
+      if (queued_bytes_ > core_->options.write_queue_pause_bytes) return;
       auto next = decoder_.next();
       if (!next.ok()) {
         core_->protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -224,7 +231,8 @@ class ServerConnection final : public Connection,
                         self->queued_bytes_ -= self->write_queue_.front().size();
                         self->write_queue_.pop_front();
                         self->write_next();
-                        self->read_more();  // resumes reading if it was paused
+                        // Resumes decoding / reading if the queue had passed the pause mark.
+                        if (!self->reading_) self->process_buffered();
                       });
   }
 

@@ -249,6 +249,39 @@ TEST_F(RemotingServerTest, ManyPipelinedRequestsAreAllAnsweredByOpaque) {
   }
 }
 
+TEST(RemotingServerBackPressureTest, PeerThatDoesNotReadIsThrottledNotDisconnected) {
+  RemotingServer::Options options;
+  options.host = "127.0.0.1";
+  options.io_threads = 1;
+  options.write_queue_pause_bytes = 64 * 1024;
+  options.max_write_queue_bytes = 256 * 1024;
+  RemotingServer server(options);
+  server.register_handler(
+      kEchoCode, [](const RemotingCommand& request, Connection&, Responder respond) {
+        auto response = remoting::make_response(request, remoting::response_code::kSuccess);
+        response.body = std::string(8 * 1024, 'x');
+        respond(std::move(response));
+      });
+  ASSERT_TRUE(server.start().ok());
+  // 2000 requests (16 MB of responses, far above the 256 KiB queue limit) written while nobody
+  // reads; the server must pause instead of queueing them all or closing the connection.
+  constexpr int kRequests = 2000;
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += frame_of(remoting::make_request(kEchoCode, i));
+  }
+  RawPeer peer(server.port());
+  std::thread writer([&] { peer.send(requests); });
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = peer.receive();
+    ASSERT_TRUE(response.has_value()) << "connection closed after " << i << " responses";
+    ASSERT_EQ(response->opaque, i);
+    ASSERT_EQ(response->body.size(), 8u * 1024);
+  }
+  writer.join();
+  EXPECT_EQ(server.stats().protocol_errors, 0u);
+}
+
 TEST_F(RemotingServerTest, ClosedConnectionRunsCloseCallbackAndMakesResponderNoop) {
   Responder kept;
   std::atomic<ConnectionId> seen_id{0};
