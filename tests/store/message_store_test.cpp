@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "broker/base/properties.h"
@@ -227,6 +229,68 @@ TEST(MessageStore, NewLeaderServesTheSameBytesAtTheSameOffsetsAfterFailover) {
     EXPECT_EQ(g.store(i)->state_fingerprint(), g.store(next)->state_fingerprint()) << i;
   }
   EXPECT_EQ(read_queue(*g.store(leader), 1), q1);
+}
+
+TEST(MessageStore, ConcurrentPipelinedPutsGetDenseUniqueOffsetsAndReadBackExactlyOnce) {
+  StoreGroup g(3);
+  int leader = g.wait_for_master();
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(g.store(leader)->update_topic(TopicConfig{"orders", 2, 2, 6, 0}).ok());
+
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  int outstanding = kThreads * kPerThread;
+  std::map<std::pair<std::int32_t, std::int64_t>, std::string> acked;  // (queue, offset) -> body
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string body = "t" + std::to_string(t) + "-" + std::to_string(i);
+        g.store(leader)->put_message(message(i % 2, body), [&, body](Result<PutResult> r) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (r.ok()) {
+            bool inserted =
+                acked.emplace(std::make_pair(r->queue_id, r->queue_offset), body).second;
+            if (!inserted) failures.push_back("duplicate offset for " + body);
+          } else {
+            failures.push_back(r.error().to_string());
+          }
+          if (--outstanding == 0) cv.notify_all();
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return outstanding == 0; }));
+  }
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  ASSERT_EQ(acked.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  for (std::int32_t q = 0; q < 2; ++q) {
+    std::int64_t expected = 0;
+    for (const auto& [key, body] : acked) {
+      if (key.first != q) continue;
+      EXPECT_EQ(key.second, expected++) << "queue " << q << " offsets are not dense";
+    }
+    EXPECT_EQ(g.store(leader)->max_offset("orders", q), expected);
+  }
+  ASSERT_TRUE(g.wait_applied(g.store(leader)->applied_index()));
+  for (int i = 0; i < g.size(); ++i) {
+    for (std::int32_t q = 0; q < 2; ++q) {
+      auto records = remoting::decode_message_records(read_queue(*g.store(i), q));
+      ASSERT_TRUE(records.ok());
+      for (const auto& r : *records) {
+        auto it = acked.find({q, r.queue_offset});
+        ASSERT_NE(it, acked.end());
+        EXPECT_EQ(it->second, r.body) << "replica " << i;
+      }
+      EXPECT_EQ(records->size(), static_cast<std::size_t>(kThreads * kPerThread / 2));
+    }
+  }
 }
 
 TEST(MessageStore, FollowersRefuseWritesAndServeLongPollingReaders) {
