@@ -9,7 +9,7 @@
 #      (kubernetes-models@4 for built-in kinds, the CRD's openAPIV3Schema for DLedgerGroups)
 #   4. values the chart must refuse (schema / required) are refused, and the validator rejects
 #      every object of tests/packaging/invalid-manifests.yaml for the expected reason
-#   5. deploy/ manifests validated the same way
+#   5. deploy/ manifests validated the same way, and the operator's golden rendered objects
 #   6. dashboards: schemaVersion 39, ${datasource} variable, every panel has a datasource and
 #      targets with expr, unique panel ids
 #   7. promtool check rules + promtool test rules (tests/packaging/alerts_test.yml)
@@ -121,6 +121,14 @@ deploy_files=()
 while IFS= read -r f; do deploy_files+=("$f"); done < <(find deploy -name '*.yaml' -not -path 'deploy/monitoring/rules/*' | sort)
 validate "${deploy_files[@]}" || fail "deploy/ manifests invalid"
 
+step "5b. the operator's rendered objects (tests/operator/golden, when present)"
+golden=(tests/operator/golden/*.yaml)
+if [ -e "${golden[0]}" ]; then
+  validate "${golden[@]}" || fail "operator golden files (rendered objects) invalid"
+else
+  echo "no tests/operator/golden files: skipped"
+fi
+
 step "6. dashboards"
 node - "$TOOLS_DIR" deploy/dashboards/*.json <<'JS' || fail "dashboards invalid"
 const fs = require("fs");
@@ -180,6 +188,27 @@ promtool check rules "$SCRATCH/dashboard-exprs.yml" >"$SCRATCH/dash-promtool.log
 step "7. promtool"
 promtool check rules deploy/monitoring/rules/dledger.rules.yml || fail "promtool check rules"
 promtool test rules tests/packaging/alerts_test.yml || fail "promtool test rules"
+
+# PrometheusRules rendered by the chart and in deploy/: their spec must be a valid rules file.
+n_rules=0
+for f in "$SCRATCH"/rendered-*.yaml deploy/monitoring/prometheusrule.yaml; do
+  node -e '
+    const { createRequire } = require("module");
+    const YAML = createRequire(process.argv[1] + "/package.json")("yaml");
+    const fs = require("fs");
+    let i = 0;
+    for (const d of YAML.parseAllDocuments(fs.readFileSync(process.argv[2], "utf8"))) {
+      const o = d.toJS();
+      if (o && o.kind === "PrometheusRule") fs.writeFileSync(`${process.argv[3]}-${i++}.yml`, YAML.stringify(o.spec));
+    }' "$TOOLS_DIR" "$f" "$SCRATCH/promrule-$(basename "$f" .yaml)" || fail "cannot read $f"
+done
+for r in "$SCRATCH"/promrule-*.yml; do
+  [ -e "$r" ] || continue
+  n_rules=$((n_rules + 1))
+  promtool check rules "$r" >"$SCRATCH/promrule.log" 2>&1 || { cat "$SCRATCH/promrule.log" >&2; fail "PrometheusRule spec invalid ($r)"; }
+done
+echo "PrometheusRule objects checked with promtool: $n_rules"
+[ "$n_rules" -ge 2 ] || fail "expected PrometheusRules from deploy/ and from the chart (values-five-replicas-monitoring.yaml)"
 
 step "8. Dockerfile"
 tests/packaging/check-dockerfile.sh Dockerfile .dockerignore || fail "Dockerfile structure"

@@ -5,6 +5,8 @@
 #   deploy/monitoring/prometheusrule.yaml                     <- deploy/monitoring/rules/dledger.rules.yml
 #   deploy/dashboards/configmaps.yaml                         <- deploy/dashboards/*.json
 #   charts/dledger/crds/dledger.io_dledgergroups.yaml         <- deploy/crds/dledger.io_dledgergroups.yaml
+#   charts/dledger/files/dledger.rules.yml, charts/dledger/files/dashboards/*.json
+#                                                             <- deploy/monitoring/rules, deploy/dashboards
 #
 #   scripts/generate-deploy.sh           rewrite the files
 #   scripts/generate-deploy.sh --check   exit 1 (naming the files) if any file differs from what
@@ -21,7 +23,7 @@ trap 'rm -rf "$SCRATCH"' EXIT
 export HELM_CACHE_HOME="$SCRATCH/helm/cache" HELM_CONFIG_HOME="$SCRATCH/helm/config" HELM_DATA_HOME="$SCRATCH/helm/data"
 OUT="$SCRATCH/out"
 mkdir -p "$OUT/deploy/operator" "$OUT/deploy/namesrv" "$OUT/deploy/monitoring" "$OUT/deploy/dashboards" \
-  "$OUT/charts/dledger/crds"
+  "$OUT/charts/dledger/crds" "$OUT/charts/dledger/files/dashboards"
 
 # Plain manifests: release "dledger" in namespace "dledger"; Helm's own labels removed.
 plain() {  # plain <header> <helm args...>
@@ -86,10 +88,22 @@ plain "$GEN" --set operator.enabled=false,group.enabled=false \
 } >"$OUT/deploy/dashboards/configmaps.yaml"
 
 cp "$ROOT/deploy/crds/dledger.io_dledgergroups.yaml" "$OUT/charts/dledger/crds/dledger.io_dledgergroups.yaml"
-
+cp "$ROOT/deploy/monitoring/rules/dledger.rules.yml" "$OUT/charts/dledger/files/dledger.rules.yml"
 generated=(deploy/operator/rbac.yaml deploy/operator/operator.yaml deploy/namesrv/namesrv.yaml
   deploy/monitoring/prometheusrule.yaml deploy/dashboards/configmaps.yaml
-  charts/dledger/crds/dledger.io_dledgergroups.yaml)
+  charts/dledger/crds/dledger.io_dledgergroups.yaml charts/dledger/files/dledger.rules.yml)
+for f in "$ROOT"/deploy/dashboards/*.json; do
+  cp "$f" "$OUT/charts/dledger/files/dashboards/"
+  generated+=("charts/dledger/files/dashboards/$(basename "$f")")
+done
+if [ "${1:-}" = "--check" ]; then
+  # a dashboard removed from deploy/dashboards must be removed from the chart too
+  for f in "$ROOT"/charts/dledger/files/dashboards/*.json; do
+    [ -e "$f" ] || continue
+    [ -e "$ROOT/deploy/dashboards/$(basename "$f")" ] ||
+      { echo "generate-deploy: charts/dledger/files/dashboards/$(basename "$f") has no source in deploy/dashboards" >&2; exit 1; }
+  done
+fi
 if [ "${1:-}" = "--check" ]; then
   drift=0
   for f in "${generated[@]}"; do
