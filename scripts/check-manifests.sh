@@ -85,6 +85,9 @@ for vs in "${value_sets[@]}"; do
     continue
   fi
   validate "$out" || fail "rendered manifests invalid ($vs)"
+  if [ "$vs" = tests/packaging/values-group-only.yaml ] && ! grep -q '"maxMessageSize": "41943040"' "$out"; then
+    fail "group.config numbers must render as plain digits ($vs)"
+  fi
   check_notes "$vs" "${args[@]}"
 done
 
