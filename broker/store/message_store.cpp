@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -446,8 +447,9 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
 
   std::string save_snapshot(std::uint64_t index) {
     std::unique_lock lock(progress_mu);
-    bool reached = progress_cv.wait_for(lock, options.snapshot_apply_wait,
-                                        [&] { return applied.load() >= index || stopping.load(); });
+    bool reached = progress_cv.wait_for(lock, options.snapshot_apply_wait, [&] {
+      return applied.load() >= index || stopping.load() || !started.load();
+    });
     lock.unlock();
     std::shared_lock state_lock(state_mu);
     if (!reached || state.applied_index() < index) {
@@ -568,6 +570,7 @@ Result<GetMessagesResult> MessageStore::get_messages(const std::string& topic,
                                                      std::uint32_t max_count,
                                                      std::uint64_t max_bytes) {
   if (!core_->started.load()) return stopped_error();
+  max_count = std::max<std::uint32_t>(max_count, 1);
   ReadPlan plan;
   {
     std::shared_lock lock(core_->state_mu);

@@ -112,8 +112,8 @@ class MessageStore {
   Result<PutResult> put_message_sync(StoredMessage message);
   Result<PutResult> put_batch_sync(std::vector<StoredMessage> messages);
 
-  // Up to max_count records from queue offset `offset`, at most max_bytes (at least one record
-  // when any is available). Statuses as RocketMQ's GetMessageStatus.
+  // Up to max_count (at least 1) records from queue offset `offset`, at most max_bytes (at least
+  // one record when any is available). Statuses as RocketMQ's GetMessageStatus.
   Result<GetMessagesResult> get_messages(const std::string& topic, std::int32_t queue_id,
                                          std::int64_t offset, std::uint32_t max_count,
                                          std::uint64_t max_bytes);
