@@ -49,6 +49,15 @@ class ApiServer {
   ObjectStore& store() { return store_; }
   const ResourceRegistry& registry() const { return registry_; }
 
+  // Number of watch streams currently open (tests wait for a client's watch to be in place).
+  int active_watches() const { return active_watches_.load(); }
+  // Ends every open watch stream cleanly (like a server-side watch timeout) after flushing the
+  // events already committed; takes up to ~1 s to be noticed by an idle watch.
+  void close_watches() {
+    watch_epoch_.fetch_add(1);
+    store_.wake_watchers();
+  }
+
   // Handles one request (also usable without sockets through a writer on a connected socket).
   void handle(const HttpRequest& request, HttpResponseWriter& writer);
 
@@ -95,6 +104,8 @@ class ApiServer {
   HttpServer http_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> active_watches_{0};
+  std::atomic<uint64_t> watch_epoch_{0};
 };
 
 // Writes a kubeconfig (cluster, user and context all named "dledger-test") pointing at

@@ -1,5 +1,6 @@
 #include "tests/kube/apiserver/schema_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
@@ -221,6 +222,7 @@ void apply_defaults(const json& schema, json& value) {
 std::vector<std::string> prune_unknown_fields(const json& schema, json& value) {
   std::vector<std::string> unknown;
   prune_node(schema, value, "", unknown);
+  std::sort(unknown.begin(), unknown.end());
   return unknown;
 }
 

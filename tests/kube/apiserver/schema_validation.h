@@ -21,7 +21,7 @@ namespace dledger::kube {
 void apply_defaults(const nlohmann::json& schema, nlohmann::json& value);
 
 // Removes fields the schema does not declare (outside x-kubernetes-preserve-unknown-fields) and
-// returns their paths ("spec.foo") in document order.
+// returns their paths ("spec.foo"), sorted.
 std::vector<std::string> prune_unknown_fields(const nlohmann::json& schema, nlohmann::json& value);
 
 // Validates `value` (the whole object; metadata, apiVersion and kind are skipped) and returns

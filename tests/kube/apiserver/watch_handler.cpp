@@ -66,6 +66,12 @@ void ApiServer::handle_watch(const HttpRequest& request, const Target& target,
     return json{{"type", type}, {"object", payload}}.dump() + "\n";
   };
 
+  struct ActiveWatch {
+    std::atomic<int>& count;
+    explicit ActiveWatch(std::atomic<int>& counter) : count(counter) { ++count; }
+    ~ActiveWatch() { --count; }
+  } active(active_watches_);
+  const uint64_t epoch = watch_epoch_.load();
   if (!writer.begin_stream(200, "application/json")) return;
   if (from_now) {
     for (const auto& object : store_.list(info.id(), target.ns, &after_rv)) {
@@ -79,8 +85,12 @@ void ApiServer::handle_watch(const HttpRequest& request, const Target& target,
     return event.resource_id == id && (ns.empty() || event.ns == ns);
   };
   const std::atomic<bool>& cancelled = stopping_;
+  bool closing = false;
   while (!stopping_) {
+    // After close_watches(): one last non-blocking pass flushes already committed events.
+    closing = watch_epoch_.load() != epoch;
     Clock::time_point wake = std::min(end, Clock::now() + std::chrono::seconds(1));
+    if (closing) wake = Clock::now();
     if (bookmarks) wake = std::min(wake, next_bookmark);
     ObjectStore::WatchBatch batch = store_.wait_for_events(after_rv, filter, wake, cancelled);
     if (batch.expired) {
@@ -103,7 +113,7 @@ void ApiServer::handle_watch(const HttpRequest& request, const Target& target,
       if (!writer.write_chunk(bookmark.dump() + "\n")) return;
       next_bookmark = now + bookmark_interval;
     }
-    if (now >= end) break;
+    if (now >= end || closing) break;
     if (writer.peer_closed()) return;
   }
   writer.end_stream();
