@@ -166,6 +166,15 @@ for (const f of files) {
   } };
   walk(d.panels);
   if (panels === 0) err(f, "no panels");
+  // panels must not overlap on the 24-column grid
+  const boxes = [];
+  const collect = (list) => { for (const p of list || []) { if (p.gridPos) boxes.push(p); collect(p.panels); } };
+  collect(d.panels);
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i].gridPos, b = boxes[j].gridPos;
+    if (a.x + a.w > 24) err(f, `panel ${boxes[i].id}: wider than the grid`);
+    if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) err(f, `panels ${boxes[i].id} and ${boxes[j].id} overlap`);
+  }
   if (!bad) console.log(`dashboard ${f}: ${panels} panels ok`);
 }
 process.exit(bad ? 1 : 0);
