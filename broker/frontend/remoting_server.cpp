@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -69,7 +70,7 @@ class ServerConnection final : public Connection,
 
   void close(const std::string& reason) override {
     auto self = shared_from_this();
-    core_->post(context_index_, [self, reason] { self->close_now(reason, false); });
+    core_->post(context_index_, [self, reason] { self->close_after_flush(reason); });
   }
 
   std::size_t context_index() const { return context_index_; }
@@ -106,6 +107,17 @@ class ServerConnection final : public Connection,
     queued_bytes_ += frame.size();
     write_queue_.push_back(std::move(frame));
     if (!writing_) write_next();
+  }
+
+  // Closes once the queued responses are written (at once when nothing is queued); stops
+  // dispatching new requests meanwhile.
+  void close_after_flush(const std::string& reason) {
+    if (closed_) return;
+    if (write_queue_.empty()) {
+      close_now(reason, false);
+      return;
+    }
+    close_reason_ = reason;
   }
 
   void close_now(const std::string& reason, bool warn) {
@@ -163,7 +175,7 @@ class ServerConnection final : public Connection,
   // write queue passes the pause mark (then the write completion resumes here): a peer that
   // pipelines requests without reading the responses is throttled by TCP, frame by frame.
   void process_buffered() {
-    while (!closed_) {
+    while (!closed_ && !close_reason_) {
       if (queued_bytes_ > core_->options.write_queue_pause_bytes) return;
       auto next = decoder_.next();
       if (!next.ok()) {
@@ -176,7 +188,7 @@ class ServerConnection final : public Connection,
       if (!next->has_value()) break;
       dispatch(std::move(**next));
     }
-    read_more();
+    if (!close_reason_) read_more();
   }
 
   void dispatch(RemotingCommand request) {
@@ -215,8 +227,10 @@ class ServerConnection final : public Connection,
   }
 
   void write_next() {
-    if (closed_ || write_queue_.empty()) {
+    if (closed_) return;
+    if (write_queue_.empty()) {
       writing_ = false;
+      if (close_reason_) close_now(*close_reason_, false);
       return;
     }
     writing_ = true;
@@ -247,6 +261,7 @@ class ServerConnection final : public Connection,
   bool reading_ = false;
   bool writing_ = false;
   bool closed_ = false;
+  std::optional<std::string> close_reason_;  // set by close(): close once the queue is written
 };
 
 void accept_loop(const std::shared_ptr<IoCore>& core) {

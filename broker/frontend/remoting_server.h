@@ -31,7 +31,8 @@
 //     reading from that socket (TCP back-pressure for a pipelining peer that does not read);
 //     beyond `max_write_queue_bytes` (asynchronous replies keep arriving) the connection is closed.
 //
-// Lifetime: handlers and the close callback are registered before start() and never change
+// Lifetime: stop() must not be called from a handler or callback (it joins the io threads).
+// Handlers and the close callback are registered before start() and never change
 // after. stop() closes the listener and every connection, waits for the io threads to finish what
 // is queued, and joins them; Responders called later are no-ops. The server must outlive no
 // handler state: after stop() returns no handler or callback runs any more.
@@ -65,7 +66,9 @@ class Connection {
   virtual const ConnectionInfo& info() const = 0;
   ConnectionId id() const { return info().id; }
   const std::string& remote_address() const { return info().remote_address; }
-  // Closes the connection after logging `reason`. Safe from any thread; idempotent.
+  // Closes the connection (debug log with `reason`) once the responses already queued are
+  // written; requests already received but not yet dispatched are dropped. Safe from any thread;
+  // idempotent.
   virtual void close(const std::string& reason) = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,8 @@ using remoting::SerializeType;
 constexpr std::int32_t kEchoCode = 9001;
 constexpr std::int32_t kDelayedCode = 9002;
 constexpr std::int32_t kOnewayCode = 9003;
+constexpr std::int32_t kThrowingCode = 9004;
+constexpr std::int32_t kWhoAmICode = 9005;
 
 // A server with an echo handler (replies SUCCESS with the request body and ext field "echo"),
 // a handler that answers from another thread after a delay, and a oneway sink.
@@ -64,6 +67,17 @@ class RemotingServerTest : public ::testing::Test {
           }
           cv_.notify_all();
           respond(remoting::make_response(request, remoting::response_code::kSuccess));  // no-op
+        });
+    server_->register_handler(kThrowingCode, [](const RemotingCommand&, Connection&, Responder) {
+      throw std::runtime_error("handler bug");
+    });
+    server_->register_handler(
+        kWhoAmICode, [](const RemotingCommand& request, Connection& conn, Responder respond) {
+          auto response = remoting::make_response(request, remoting::response_code::kSuccess);
+          response.ext_fields["id"] = std::to_string(conn.id());
+          response.ext_fields["remote"] = conn.remote_address();
+          respond(std::move(response));
+          if (request.body == "close") conn.close("asked to");
         });
     server_->on_connection_closed([this](const ConnectionInfo& info) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +180,40 @@ TEST_F(RemotingServerTest, UnknownCodeIsAnsweredRequestCodeNotSupported) {
   EXPECT_EQ(response->code, remoting::response_code::kRequestCodeNotSupported);
   ASSERT_TRUE(response->remark.has_value());
   EXPECT_NE(response->remark->find("777"), std::string::npos);
+}
+
+TEST_F(RemotingServerTest, ThrowingHandlerIsAnsweredSystemErrorAndConnectionSurvives) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  auto response = c->invoke_sync(remoting::make_request(kThrowingCode, 0), 5s);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->code, remoting::response_code::kSystemError);
+  EXPECT_NE(response->remark.value_or("").find("handler bug"), std::string::npos);
+  auto echo = c->invoke_sync(remoting::make_request(kEchoCode, 0), 5s);
+  ASSERT_TRUE(echo.ok());
+  EXPECT_EQ(echo->code, remoting::response_code::kSuccess);
+}
+
+TEST_F(RemotingServerTest, HandlersSeeDistinctConnectionIdsAndThePeerAddress) {
+  auto first = client();
+  auto second = client();
+  ASSERT_TRUE(first && second);
+  auto a = first->invoke_sync(remoting::make_request(kWhoAmICode, 0), 5s);
+  auto b = second->invoke_sync(remoting::make_request(kWhoAmICode, 0), 5s);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->ext_fields.at("id"), b->ext_fields.at("id"));
+  EXPECT_EQ(a->ext_fields.at("remote").rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST_F(RemotingServerTest, HandlerCanCloseItsConnectionAfterAnswering) {
+  RawPeer peer(server_->port());
+  RemotingCommand request = remoting::make_request(kWhoAmICode, 5);
+  request.body = "close";
+  peer.send(frame_of(request));
+  auto response = peer.receive();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->opaque, 5);
+  EXPECT_FALSE(peer.receive().has_value());
 }
 
 TEST_F(RemotingServerTest, OnewayRequestGetsNoReply) {
