@@ -17,7 +17,7 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 2
 TOOLS_DIR="${DLEDGER_TOOLS_DIR:-$ROOT/build/tools}"
 HELM="$TOOLS_DIR/bin/helm"
 CRD="deploy/crds/dledger.io_dledgergroups.yaml"
@@ -204,6 +204,7 @@ promtool test rules tests/packaging/alerts_test.yml || fail "promtool test rules
 # PrometheusRules rendered by the chart and in deploy/: their spec must be a valid rules file.
 n_rules=0
 for f in "$SCRATCH"/rendered-*.yaml deploy/monitoring/prometheusrule.yaml; do
+  # shellcheck disable=SC2016  # JavaScript template literals, not shell
   node -e '
     const { createRequire } = require("module");
     const YAML = createRequire(process.argv[1] + "/package.json")("yaml");
