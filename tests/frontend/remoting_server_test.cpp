@@ -28,6 +28,7 @@ constexpr std::int32_t kDelayedCode = 9002;
 constexpr std::int32_t kOnewayCode = 9003;
 constexpr std::int32_t kThrowingCode = 9004;
 constexpr std::int32_t kWhoAmICode = 9005;
+constexpr std::int32_t kHeldCode = 9006;  // answered only when the test releases held_
 
 // A server with an echo handler (replies SUCCESS with the request body and ext field "echo"),
 // a handler that answers from another thread after a delay, and a oneway sink.
@@ -79,6 +80,11 @@ class RemotingServerTest : public ::testing::Test {
           respond(std::move(response));
           if (request.body == "close") conn.close("asked to");
         });
+    server_->register_handler(
+        kHeldCode, [this](const RemotingCommand& request, Connection&, Responder respond) {
+          std::lock_guard<std::mutex> lock(mu_);
+          held_.emplace_back(request, respond);
+        });
     server_->on_connection_closed([this](const ConnectionInfo& info) {
       std::lock_guard<std::mutex> lock(mu_);
       closed_ids_.push_back(info.id);
@@ -107,6 +113,7 @@ class RemotingServerTest : public ::testing::Test {
   std::vector<std::thread> delayed_;
   std::vector<std::string> oneway_bodies_;
   std::vector<ConnectionId> closed_ids_;
+  std::vector<std::pair<RemotingCommand, Responder>> held_;
 };
 
 // A raw socket speaking frames by hand, to check exact bytes and send garbage.
@@ -260,20 +267,45 @@ TEST_F(RemotingServerTest, OversizedLengthClosesOnlyThatConnection) {
   EXPECT_EQ(response->code, remoting::response_code::kSuccess);
 }
 
-TEST_F(RemotingServerTest, AsynchronousReplyArrivesAfterLaterRequestsAreAnswered) {
+TEST_F(RemotingServerTest, HeldRequestDoesNotBlockLaterOnesAndIsAnsweredLaterFromAnotherThread) {
   auto c = client();
   ASSERT_TRUE(c);
-  RemotingCommand slow = remoting::make_request(kDelayedCode, 0);
-  slow.body = "slow";
-  auto slow_future = c->invoke(slow, 10s);
+  RemotingCommand held = remoting::make_request(kHeldCode, 0);
+  held.body = "slow";
+  auto held_future = c->invoke(held, 30s);
   RemotingCommand fast = remoting::make_request(kEchoCode, 0);
   fast.body = "fast";
   auto fast_response = c->invoke_sync(fast, 10s);
   ASSERT_TRUE(fast_response.ok());
   EXPECT_EQ(fast_response->body, "fast");
-  auto slow_response = slow_future.get();
-  ASSERT_TRUE(slow_response.ok()) << slow_response.error().message;
-  EXPECT_EQ(slow_response->body, "late:slow");
+  EXPECT_EQ(held_future.wait_for(0s), std::future_status::timeout);
+  std::thread releaser([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [request, respond] : held_) {
+      auto response = remoting::make_response(request, remoting::response_code::kSuccess);
+      response.body = "late:" + request.body;
+      respond(response);
+      respond(response);  // a second call is ignored
+    }
+  });
+  releaser.join();
+  auto held_response = held_future.get();
+  ASSERT_TRUE(held_response.ok()) << held_response.error().message;
+  EXPECT_EQ(held_response->body, "late:slow");
+  // The connection still works and no stray second reply is matched to a new request.
+  auto again = c->invoke_sync(fast, 10s);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->body, "fast");
+}
+
+TEST_F(RemotingServerTest, DelayedReplyFromAnotherThreadArrives) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  RemotingCommand slow = remoting::make_request(kDelayedCode, 0);
+  slow.body = "slow";
+  auto response = c->invoke_sync(slow, 30s);
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->body, "late:slow");
 }
 
 TEST_F(RemotingServerTest, ManyPipelinedRequestsAreAllAnsweredByOpaque) {
@@ -380,6 +412,43 @@ TEST_F(RemotingServerTest, ClosedConnectionRunsCloseCallbackAndMakesResponderNoo
   EXPECT_TRUE(copy.responded());
   server.stop();
   copy(remoting::make_response(remoting::make_request(kEchoCode, 0), 0));
+}
+
+TEST_F(RemotingServerTest, StopWithRepliesOutstandingFailsClientsAndLateRepliesAreNoops) {
+  std::vector<std::unique_ptr<RemotingClient>> clients;
+  std::vector<std::future<Result<RemotingCommand>>> pending;
+  for (int c = 0; c < 4; ++c) {
+    clients.push_back(client());
+    ASSERT_TRUE(clients.back());
+    for (int i = 0; i < 5; ++i) {
+      pending.push_back(clients.back()->invoke(remoting::make_request(kHeldCode, 0), 60s));
+    }
+    // An answered request proves the held ones were dispatched before the stop.
+    ASSERT_TRUE(clients.back()->invoke_sync(remoting::make_request(kEchoCode, 0), 10s).ok());
+  }
+  server_->stop();
+  // Late replies from another thread are no-ops.
+  std::thread late([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [request, respond] : held_) {
+      respond(remoting::make_response(request, remoting::response_code::kSuccess));
+    }
+  });
+  late.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(held_.size(), 20u);
+  }
+  for (auto& future : pending) {
+    auto result = future.get();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  }
+  auto after = clients[0]->invoke_sync(remoting::make_request(kEchoCode, 0), 10s);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, ErrorCode::kUnavailable);
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(closed_ids_.size(), 4u);
 }
 
 TEST_F(RemotingServerTest, ClientTimesOutWhenNoReplyComes) {
