@@ -75,6 +75,7 @@ Result<LedgerOptions> LedgerOptions::from_properties(const Properties& props) {
   DLEDGER_READ_INT(o.segment_bytes, "segmentBytes", 1ll << 30, 4096, 1ll << 40);
   DLEDGER_READ_INT(o.retention_hours, "fileReservedTime", 72, 0, 24 * 365 * 10);
   DLEDGER_READ_INT(o.retention_bytes, "retentionBytes", 0, 0, 1ll << 50);
+  DLEDGER_READ_INT(o.retention_check_interval_ms, "retentionCheckIntervalMs", 60000, 10, 86400000);
   DLEDGER_READ_INT(o.max_pending_appends, "maxPendingAppends", 10000, 1, 10000000);
   DLEDGER_READ_INT(o.append_timeout_ms, "appendTimeoutMs", 3000, 1, 600000);
   if (auto preferred = props.raw("preferredLeaderId"); preferred && !preferred->empty()) {

@@ -15,6 +15,7 @@
 //   segmentBytes           log segment size [1073741824]
 //   fileReservedTime       retention by age, hours; 0 = keep [72]
 //   retentionBytes         retention by total size; 0 = unlimited [0]
+//   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
 //   maxPendingAppends      back-pressure bound; beyond it append fails with Overloaded [10000]
 //   appendTimeoutMs        an append not committed within this fails with Timeout [3000]
 //   preferredLeaderId      member that should lead when caught up, e.g. n0 [none]
@@ -61,6 +62,7 @@ struct LedgerOptions {
   std::uint64_t segment_bytes = 1ull << 30;
   std::uint32_t retention_hours = 72;
   std::uint64_t retention_bytes = 0;
+  std::uint32_t retention_check_interval_ms = 60000;
   std::uint32_t max_pending_appends = 10000;
   std::uint32_t append_timeout_ms = 3000;
   raft::NodeId preferred_leader = raft::kNoNode;

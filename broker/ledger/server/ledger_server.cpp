@@ -5,6 +5,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -78,6 +79,7 @@ class LedgerServerImpl final : public LedgerServer {
   Status promote(raft::NodeId id, std::chrono::milliseconds timeout) override;
   Status remove_member(raft::NodeId id, std::chrono::milliseconds timeout) override;
   LedgerStatus status() override;
+  Result<std::uint64_t> run_retention() override;
   const LedgerOptions& options() const override { return options_; }
   std::uint16_t peer_port() const override { return transport_ ? transport_->listen_port() : 0; }
   GroupCommitCounters group_commit_counters() const override;
@@ -121,6 +123,7 @@ class LedgerServerImpl final : public LedgerServer {
   void handle_commit(std::uint64_t commit);
   void check_transfer_waiters();
   void fail_replica(const Error& error);
+  void maintenance_loop();
   LedgerStatus build_status() const;
 
   LedgerOptions options_;
@@ -129,6 +132,10 @@ class LedgerServerImpl final : public LedgerServer {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::steady_timer ticker_;
   std::thread thread_;
+  std::thread maintenance_thread_;
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  std::mutex retention_mu_;  // one retention run at a time
   std::mt19937_64 random_;
 
   std::unique_ptr<log::SegmentedLog> log_;
@@ -178,6 +185,12 @@ Status LedgerServerImpl::init() {
         "served and will be re-fetched from the leader; this member neither votes nor campaigns "
         "until then",
         c.file, c.offset, c.index, c.reason, c.index);
+  }
+
+  if (log_->snapshot_meta().index > 0 && hooks_.load) {
+    auto snapshot = log_->snapshot();
+    if (!snapshot.ok()) return snapshot.error();
+    hooks_.load(snapshot->meta.index, snapshot->data);
   }
 
   raft::InitialState initial;
@@ -240,6 +253,7 @@ Status LedgerServerImpl::init() {
 
   work_.emplace(ctx_.get_executor());
   thread_ = std::thread([this] { ctx_.run(); });
+  maintenance_thread_ = std::thread([this] { maintenance_loop(); });
   asio::post(ctx_, [this] {
     schedule_tick();
     drain();
@@ -263,6 +277,11 @@ void LedgerServerImpl::stop() {
         transfer_waiters_.clear();
       });
     }
+    {
+      std::lock_guard<std::mutex> lock(maintenance_mu_);
+      maintenance_cv_.notify_all();
+    }
+    if (maintenance_thread_.joinable()) maintenance_thread_.join();
     if (transport_) transport_->stop();
     if (writer_) writer_->stop();  // completes queued persists; their callbacks post to ctx_
     work_.reset();
@@ -501,6 +520,61 @@ void LedgerServerImpl::check_transfer_waiters() {
     }
     it = transfer_waiters_.erase(it);
   }
+}
+
+void LedgerServerImpl::maintenance_loop() {
+  bool retention_on = options_.retention_hours > 0 || options_.retention_bytes > 0;
+  std::unique_lock<std::mutex> lock(maintenance_mu_);
+  while (!stopped_) {
+    maintenance_cv_.wait_for(lock, std::chrono::milliseconds(options_.retention_check_interval_ms),
+                             [this] { return stopped_.load(); });
+    if (stopped_ || failed_ || !retention_on) continue;
+    lock.unlock();
+    auto deleted = run_retention();
+    if (!deleted.ok() && deleted.error().code != ErrorCode::kBusy) {
+      spdlog::warn("ledger {}: retention skipped: {}", options_.group, deleted.error().to_string());
+    }
+    lock.lock();
+  }
+}
+
+Result<std::uint64_t> LedgerServerImpl::run_retention() {
+  if (stopped_ || failed_) return make_error(ErrorCode::kStopped, "ledger server is not running");
+  std::lock_guard<std::mutex> guard(retention_mu_);
+  std::uint64_t commit = 0;
+  raft::Membership membership;
+  bool change_pending = false;
+  run_on_consensus([&] {
+    commit = applied_commit_;
+    auto core = core_->status();
+    membership = core.membership;
+    change_pending = core.membership_change_pending;
+  });
+  if (change_pending) {
+    return make_error(ErrorCode::kBusy, "a membership change is not committed yet");
+  }
+  if (commit > log_->snapshot_meta().index) {
+    auto term = log_->term(commit);
+    if (!term.ok()) return term.error();
+    raft::Snapshot snapshot;
+    snapshot.meta.index = commit;
+    snapshot.meta.term = *term;
+    snapshot.meta.membership = std::move(membership);
+    if (hooks_.save) snapshot.data = hooks_.save(commit);
+    Status saved = log_->save_snapshot(snapshot);
+    if (!saved.ok()) return saved.error();
+  }
+  log::RetentionPolicy policy;
+  policy.max_age_ms = static_cast<std::int64_t>(options_.retention_hours) * 3600 * 1000;
+  policy.max_total_bytes = options_.retention_bytes;
+  auto result = log_->apply_retention(policy, commit);
+  if (!result.ok()) return result.error();
+  if (result->segments_deleted > 0) {
+    spdlog::info("ledger {}: retention deleted {} segments ({} bytes); log now starts at index {}",
+                 options_.group, result->segments_deleted, result->bytes_deleted,
+                 log_->first_index());
+  }
+  return result->segments_deleted;
 }
 
 Result<CommittedEntry> LedgerServerImpl::get(std::uint64_t index) {

@@ -96,10 +96,12 @@ struct GroupCommitCounters {
 
 // Application snapshot hooks (the broker stores topic and consumer-offset metadata here).
 struct SnapshotHooks {
-  // Called on the consensus thread: the application's state after applying every entry up to
-  // `index`. Must be consistent with exactly that index.
+  // Called on the ledger's maintenance thread (never the consensus thread, so it may wait for
+  // the application to apply up to `index`): the application's state covering every entry up
+  // to `index`.
   std::function<std::string(std::uint64_t index)> save;
-  // Called before entries after `index` are delivered, when this replica installed a snapshot.
+  // Called at start when the log begins with a snapshot, and whenever this replica installs one
+  // from the leader, before entries after `index` are delivered.
   std::function<void(std::uint64_t index, const std::string& data)> load;
 };
 
@@ -144,6 +146,12 @@ class LedgerServer {
                              std::chrono::milliseconds timeout) = 0;
   virtual Status promote(raft::NodeId id, std::chrono::milliseconds timeout) = 0;
   virtual Status remove_member(raft::NodeId id, std::chrono::milliseconds timeout) = 0;
+
+  // Takes a snapshot at the commit index (application bytes from SnapshotHooks::save, called on
+  // a maintenance thread) and deletes whole old segments per fileReservedTime / retentionBytes,
+  // never past that snapshot. Runs by itself every retentionCheckIntervalMs; kBusy while a
+  // membership change is uncommitted. Returns the number of segments deleted.
+  virtual Result<std::uint64_t> run_retention() = 0;
 
   virtual LedgerStatus status() = 0;
   virtual const LedgerOptions& options() const = 0;
