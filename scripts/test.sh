@@ -15,6 +15,10 @@ bash scripts/install-deps.sh
 step "formatting check"
 bash scripts/check-format.sh
 
+step "manifests, chart, dashboards, alert rules (helm, kubernetes-models, promtool)"
+bash scripts/install-tools.sh
+bash scripts/check-manifests.sh
+
 step "build (ci preset: -O2, -Werror)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
