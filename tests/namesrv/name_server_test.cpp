@@ -211,6 +211,31 @@ TEST_F(NameServerTest, UnregisteredBrokerLeavesTheRoute) {
   EXPECT_EQ(call(*client, route_request("T")).code, response_code::kTopicNotExist);
 }
 
+TEST(NameServerExpiryTest, BrokerThatStopsRegisteringIsDroppedByTheScanner) {
+  NameServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.broker_expire_ms = 200;
+  options.scan_interval_ms = 20;
+  auto started = NameServer::start(options);
+  ASSERT_TRUE(started.ok());
+  auto client = RemotingClient::connect("127.0.0.1:" + std::to_string((*started)->port()));
+  ASSERT_TRUE(client.ok());
+  auto reply =
+      (*client)->invoke_sync(register_request("c1", "g1", "10.0.0.1:10911", 0, {"T"}), 10s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_EQ(reply->code, response_code::kSuccess);
+  // The connection stays open; only silence expires the broker. Poll a bounded number of times.
+  int code = response_code::kSuccess;
+  for (int attempt = 0; attempt < 1000 && code == response_code::kSuccess; ++attempt) {
+    auto route = (*client)->invoke_sync(route_request("T"), 10s);
+    ASSERT_TRUE(route.ok());
+    code = route->code;
+    if (code == response_code::kSuccess) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(code, response_code::kTopicNotExist);
+}
+
 TEST(NameServerOptionsTest, KeysAreReadWithDefaultsAndInvalidValuesNameKeyAndValue) {
   auto props = Properties::parse("listenPort = 9999\nbrokerExpireSeconds = 30\n", "ns.conf");
   ASSERT_TRUE(props.ok());
