@@ -1,0 +1,73 @@
+#include "broker/broker/broker_handlers.h"
+
+#include "broker/remoting/codes.h"
+
+namespace dledger::broker {
+
+namespace rc = remoting::request_code;
+namespace resp = remoting::response_code;
+
+BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
+    : context_(std::make_unique<BrokerContext>()) {
+  context_->store = &store;
+  context_->max_pull_bytes = options.max_pull_bytes;
+  context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
+}
+
+BrokerHandlers::~BrokerHandlers() {
+  stop();
+}
+
+void BrokerHandlers::stop() {
+  context_->suspender->stop();
+}
+
+void BrokerHandlers::register_with(frontend::RemotingServer& server) {
+  BrokerContext& c = *context_;
+  auto send = make_send_handler(c);
+  server.register_handler(rc::kSendMessage, send);
+  server.register_handler(rc::kSendMessageV2, send);
+  server.register_handler(rc::kSendBatchMessage, send);
+  server.register_handler(rc::kPullMessage, make_pull_handler(c));
+  server.register_handler(rc::kHeartBeat, make_heartbeat_handler(c));
+  server.register_handler(rc::kUnregisterClient, make_unregister_client_handler(c));
+  server.register_handler(rc::kGetConsumerListByGroup, make_consumer_list_handler(c));
+  server.register_handler(rc::kQueryConsumerOffset, make_query_consumer_offset_handler(c));
+  server.register_handler(rc::kUpdateConsumerOffset, make_update_consumer_offset_handler(c));
+  auto queue = make_queue_offset_handler(c);
+  server.register_handler(rc::kGetMaxOffset, queue);
+  server.register_handler(rc::kGetMinOffset, queue);
+  server.register_handler(rc::kSearchOffsetByTimestamp, queue);
+  server.register_handler(rc::kGetEarliestMsgStoretime, queue);
+  server.register_handler(rc::kUpdateAndCreateTopic, make_update_topic_handler(c));
+  server.register_handler(rc::kGetAllTopicConfig, make_all_topic_config_handler(c));
+  server.on_connection_closed(
+      [&c](const frontend::ConnectionInfo& info) { c.consumers.connection_closed(info.id); });
+}
+
+std::int32_t response_code_for(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kNotLeader:
+    case ErrorCode::kTransferring:
+    case ErrorCode::kStopped:
+    case ErrorCode::kDiskFull:
+      return resp::kServiceNotAvailable;
+    case ErrorCode::kOverloaded:
+      return resp::kSystemBusy;
+    case ErrorCode::kNotFound:
+      return resp::kTopicNotExist;
+    case ErrorCode::kInvalidArgument:
+      return resp::kMessageIllegal;
+    default:
+      return resp::kSystemError;
+  }
+}
+
+std::string remark_for(const Error& error) {
+  if (error.code == ErrorCode::kNotLeader) {
+    return "this broker is a slave of its group, send to the master: " + error.message;
+  }
+  return error.to_string();
+}
+
+}  // namespace dledger::broker

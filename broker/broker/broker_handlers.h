@@ -1,0 +1,78 @@
+// The broker's remoting request handlers over the MessageStore, one file per request family:
+//
+//   send_handler.cpp     SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320)
+//   pull_handler.cpp     PULL_MESSAGE (11), long-polling through PullSuspender
+//   client_handlers.cpp  HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38)
+//   offset_handlers.cpp  QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_MAX_OFFSET
+//                        (30), GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29),
+//                        GET_EARLIEST_MSG_STORETIME (32)
+//   topic_handlers.cpp   UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21)
+//
+// Writes (sends, offset commits, topic updates) need the leader: on a follower they are answered
+// SERVICE_NOT_AVAILABLE (14) with a remark naming the leader (clients retry on 14 and refresh
+// their route). Reads (pulls, offsets) are served by every replica from its applied, committed
+// state. Malformed headers are answered with an error code and a remark naming the field.
+//
+// Lifetime: BrokerHandlers must outlive the RemotingServer's stop(); call stop() (which answers
+// held pulls) before stopping the server and the store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "broker/broker/consumer_registry.h"
+#include "broker/broker/pull_suspender.h"
+#include "broker/frontend/remoting_server.h"
+#include "broker/remoting/register_broker.h"
+#include "broker/store/message_store.h"
+
+namespace dledger::broker {
+
+struct BrokerContext {
+  store::MessageStore* store = nullptr;
+  ConsumerRegistry consumers;
+  std::unique_ptr<PullSuspender> suspender;
+  std::atomic<std::uint32_t> next_queue{0};  // round robin for sends with queueId < 0
+  std::uint64_t max_pull_bytes = 4u << 20;
+};
+
+class BrokerHandlers {
+ public:
+  struct Options {
+    std::size_t max_suspended_pulls = 10000;
+    std::uint64_t max_pull_bytes = 4u << 20;
+  };
+  BrokerHandlers(store::MessageStore& store, Options options);
+  ~BrokerHandlers();
+  // Before server.start().
+  void register_with(frontend::RemotingServer& server);
+  void stop();
+  BrokerContext& context() { return *context_; }
+
+ private:
+  std::unique_ptr<BrokerContext> context_;
+};
+
+// Handler factories (each in its own file).
+frontend::Handler make_send_handler(BrokerContext& context);
+frontend::Handler make_pull_handler(BrokerContext& context);
+frontend::Handler make_heartbeat_handler(BrokerContext& context);
+frontend::Handler make_unregister_client_handler(BrokerContext& context);
+frontend::Handler make_consumer_list_handler(BrokerContext& context);
+frontend::Handler make_query_consumer_offset_handler(BrokerContext& context);
+frontend::Handler make_update_consumer_offset_handler(BrokerContext& context);
+frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30, 31, 32
+frontend::Handler make_update_topic_handler(BrokerContext& context);
+frontend::Handler make_all_topic_config_handler(BrokerContext& context);
+
+// The store's topics as RocketMQ topic configs (GET_ALL_TOPIC_CONFIG body, REGISTER_BROKER body).
+remoting::RegisterBrokerBody topic_config_body(store::MessageStore& store);
+
+// Response code for a failed store write: kNotLeader/kTransferring/kStopped/kDiskFull -> 14,
+// kOverloaded -> 2, kNotFound -> 17, kInvalidArgument -> 13, others -> 1.
+std::int32_t response_code_for(const Error& error);
+// remark for it: names the leader for kNotLeader.
+std::string remark_for(const Error& error);
+
+}  // namespace dledger::broker

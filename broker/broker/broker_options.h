@@ -1,0 +1,59 @@
+// BrokerOptions: the broker.conf keys of a dledger broker (RocketMQ names), plus the ledger keys
+// of LedgerOptions (broker/ledger/server/ledger_options.h).
+//
+//   brokerClusterName        cluster name registered with the name servers [DefaultCluster]
+//   brokerName               broker (group) name (required)
+//   brokerIP1                address clients reach this broker at [127.0.0.1]
+//   listenPort               remoting port [10911]
+//   namesrvAddr              "host:port;host:port" name servers [none: no registration]
+//   storePathRootDir         data root [./store] (also read by LedgerOptions)
+//   storePathConsumeQueue    consume-queue checkpoint directory [<root>/consumequeue]
+//   storePathCommitLog, storePathIndex, storeCheckpoint, abortFile, sendMessageThreadPoolNums,
+//   brokerRole, flushDiskType, brokerId, deleteWhen
+//                            accepted for compatibility, not used (the ledger decides roles and
+//                            flushing; brokerId follows the role)
+//   enableDLegerCommitLog    must be absent or true: this broker always replicates through its
+//                            ledger; false is refused with an explanation
+//   registerIntervalMs       name-server registration period [30000]
+//   remotingIoThreads        remoting server io threads [2]
+//   maxSuspendedPulls        long-polling pulls held at once; beyond, answered at once [10000]
+//   logLevel                 trace | debug | info | warn | error [info]
+// Every invalid value is an error naming the key and the value. Unknown keys are reported by
+// unknown_keys (the program warns about them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker/base/properties.h"
+#include "broker/base/result.h"
+#include "broker/ledger/server/ledger_options.h"
+
+namespace dledger::broker {
+
+struct BrokerOptions {
+  std::string cluster_name = "DefaultCluster";
+  std::string broker_name;
+  std::string broker_ip = "127.0.0.1";
+  std::uint16_t listen_port = 10911;
+  std::vector<std::string> namesrv_addresses;  // "host:port" each
+  std::string consume_queue_dir;               // store checkpoint directory
+  std::uint32_t register_interval_ms = 30000;
+  int remoting_io_threads = 2;
+  std::uint32_t max_suspended_pulls = 10000;
+  std::string log_level = "info";
+  ledger::LedgerOptions ledger;
+
+  // "brokerIP1:listenPort", the address registered with the name servers.
+  std::string broker_address() const;
+
+  // Reads and validates every key above (and the ledger keys); marks them used in `props`.
+  static Result<BrokerOptions> from_properties(const Properties& props);
+};
+
+// Splits a namesrvAddr value ("a:1;b:2", blanks and empty items ignored). Errors name the item
+// that is not host:port with a port in [1, 65535].
+Result<std::vector<std::string>> parse_namesrv_addresses(const std::string& text);
+
+}  // namespace dledger::broker

@@ -1,0 +1,73 @@
+#include "broker/broker/consumer_registry.h"
+
+namespace dledger::broker {
+
+ConsumerRegistry::ConsumerRegistry(std::chrono::milliseconds expiry, Clock clock)
+    : expiry_(expiry), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
+}
+
+void ConsumerRegistry::heartbeat(const remoting::HeartbeatData& heartbeat,
+                                 std::uint64_t connection_id) {
+  std::lock_guard lock(mu_);
+  auto now = clock_();
+  for (const auto& consumer : heartbeat.consumers) {
+    Client& client = groups_[consumer.group_name][heartbeat.client_id];
+    client.connection_id = connection_id;
+    client.subscriptions = consumer.subscriptions;
+    client.last_heartbeat = now;
+  }
+}
+
+void ConsumerRegistry::unregister(const std::string& client_id,
+                                  const std::optional<std::string>& group) {
+  std::lock_guard lock(mu_);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (!group || it->first == *group) it->second.erase(client_id);
+    it = it->second.empty() ? groups_.erase(it) : std::next(it);
+  }
+}
+
+void ConsumerRegistry::connection_closed(std::uint64_t connection_id) {
+  std::lock_guard lock(mu_);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    std::erase_if(it->second,
+                  [&](const auto& kv) { return kv.second.connection_id == connection_id; });
+    it = it->second.empty() ? groups_.erase(it) : std::next(it);
+  }
+}
+
+void ConsumerRegistry::expire_locked() {
+  auto now = clock_();
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    std::erase_if(it->second,
+                  [&](const auto& kv) { return now - kv.second.last_heartbeat > expiry_; });
+    it = it->second.empty() ? groups_.erase(it) : std::next(it);
+  }
+}
+
+std::vector<std::string> ConsumerRegistry::consumers(const std::string& group) {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  std::vector<std::string> ids;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return ids;
+  for (const auto& [id, client] : it->second) ids.push_back(id);
+  return ids;
+}
+
+std::optional<remoting::SubscriptionData> ConsumerRegistry::subscription(const std::string& group,
+                                                                         const std::string& topic) {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return std::nullopt;
+  for (const auto& [id, client] : it->second) {
+    for (const auto& sub : client.subscriptions) {
+      if (sub.topic == topic) return sub;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace dledger::broker

@@ -1,0 +1,53 @@
+// ConsumerRegistry: which clients consume for which group, learned from HEART_BEAT (34).
+//
+// A client is remembered per (group, clientID) with its subscriptions and the connection it last
+// heart-beat on. It is forgotten on UNREGISTER_CLIENT (35), when that connection closes, or when
+// no heartbeat came for `expiry` (120 s, as RocketMQ's channel expiry). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/remoting/heartbeat.h"
+
+namespace dledger::broker {
+
+class ConsumerRegistry {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  explicit ConsumerRegistry(std::chrono::milliseconds expiry = std::chrono::seconds(120),
+                            Clock clock = {});
+
+  // Records every consumer group of the heartbeat for its client on `connection_id`.
+  void heartbeat(const remoting::HeartbeatData& heartbeat, std::uint64_t connection_id);
+  // Forgets the client in `group`, or in every group when `group` is nullopt.
+  void unregister(const std::string& client_id, const std::optional<std::string>& group);
+  // Forgets every client last seen on that connection.
+  void connection_closed(std::uint64_t connection_id);
+  // Live client ids of the group, sorted.
+  std::vector<std::string> consumers(const std::string& group);
+  // The subscription of `topic` any live client of the group declared, if any.
+  std::optional<remoting::SubscriptionData> subscription(const std::string& group,
+                                                         const std::string& topic);
+
+ private:
+  struct Client {
+    std::uint64_t connection_id = 0;
+    std::vector<remoting::SubscriptionData> subscriptions;
+    std::chrono::steady_clock::time_point last_heartbeat;
+  };
+  void expire_locked();
+
+  std::chrono::milliseconds expiry_;
+  Clock clock_;
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, Client>> groups_;
+};
+
+}  // namespace dledger::broker

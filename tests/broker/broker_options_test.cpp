@@ -1,0 +1,101 @@
+// BrokerOptions: broker.conf keys, defaults, and errors naming key and value.
+#include "broker/broker/broker_options.h"
+
+#include <gtest/gtest.h>
+
+namespace dledger::broker {
+namespace {
+
+Properties base_props() {
+  Properties p;
+  p.set("brokerName", "broker-a");
+  p.set("dLegerGroup", "broker-a");
+  p.set("dLegerPeers", "n0-127.0.0.1:40911;n1-127.0.0.1:40912;n2-127.0.0.1:40913");
+  p.set("dLegerSelfId", "n1");
+  p.set("storePathRootDir", "/tmp/dledger-broker-options-test");
+  return p;
+}
+
+TEST(BrokerOptions, DefaultsFollowRocketMQ) {
+  Properties p = base_props();
+  auto o = BrokerOptions::from_properties(p);
+  ASSERT_TRUE(o.ok()) << o.error().to_string();
+  EXPECT_EQ(o->cluster_name, "DefaultCluster");
+  EXPECT_EQ(o->broker_name, "broker-a");
+  EXPECT_EQ(o->broker_ip, "127.0.0.1");
+  EXPECT_EQ(o->listen_port, 10911);
+  EXPECT_TRUE(o->namesrv_addresses.empty());
+  EXPECT_EQ(o->consume_queue_dir, "/tmp/dledger-broker-options-test/consumequeue");
+  EXPECT_EQ(o->broker_address(), "127.0.0.1:10911");
+  EXPECT_EQ(o->ledger.self_name, "n1");
+  EXPECT_TRUE(p.unused_keys().empty());
+}
+
+TEST(BrokerOptions, ReadsEveryBrokerKeyAndAcceptsCompatibilityKeys) {
+  Properties p = base_props();
+  p.set("brokerClusterName", "c1");
+  p.set("brokerIP1", "10.0.0.7");
+  p.set("listenPort", "30911");
+  p.set("namesrvAddr", "10.0.0.1:9876; 10.0.0.2:9876;");
+  p.set("storePathConsumeQueue", "/data/cq");
+  p.set("storePathCommitLog", "/data/commitlog");
+  p.set("storePathIndex", "/data/index");
+  p.set("storeCheckpoint", "/data/checkpoint");
+  p.set("abortFile", "/data/abort");
+  p.set("enableDLegerCommitLog", "true");
+  p.set("sendMessageThreadPoolNums", "16");
+  p.set("somethingElse", "x");
+  auto o = BrokerOptions::from_properties(p);
+  ASSERT_TRUE(o.ok()) << o.error().to_string();
+  EXPECT_EQ(o->cluster_name, "c1");
+  EXPECT_EQ(o->broker_address(), "10.0.0.7:30911");
+  EXPECT_EQ(o->namesrv_addresses, (std::vector<std::string>{"10.0.0.1:9876", "10.0.0.2:9876"}));
+  EXPECT_EQ(o->consume_queue_dir, "/data/cq");
+  EXPECT_EQ(p.unused_keys(), std::vector<std::string>{"somethingElse"});
+}
+
+TEST(BrokerOptions, DisabledDLedgerCommitLogIsRefusedWithAnExplanation) {
+  Properties p = base_props();
+  p.set("enableDLegerCommitLog", "false");
+  auto o = BrokerOptions::from_properties(p);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error().message.find("enableDLegerCommitLog"), std::string::npos);
+  EXPECT_NE(o.error().message.find("always replicates"), std::string::npos);
+}
+
+TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
+  {
+    Properties p = base_props();
+    p.set("listenPort", "70000");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("listenPort"), std::string::npos);
+    EXPECT_NE(o.error().message.find("70000"), std::string::npos);
+  }
+  {
+    Properties p = base_props();
+    p.set("namesrvAddr", "10.0.0.1:9876;nameserver");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("namesrvAddr"), std::string::npos);
+    EXPECT_NE(o.error().message.find("'nameserver'"), std::string::npos);
+  }
+  {
+    Properties p = base_props();
+    p.set("dLegerSelfId", "n9");
+    EXPECT_FALSE(BrokerOptions::from_properties(p).ok());
+  }
+}
+
+TEST(BrokerOptions, BrokerNameIsRequired) {
+  Properties without;
+  without.set("dLegerGroup", "g");
+  without.set("dLegerPeers", "n0-127.0.0.1:40911");
+  without.set("dLegerSelfId", "n0");
+  auto o = BrokerOptions::from_properties(without);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error().message.find("brokerName"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dledger::broker
