@@ -394,6 +394,26 @@ TEST_F(HttpApiTest, WatchFiltersByFieldSelector) {
   EXPECT_EQ((*event)["object"]["metadata"]["name"], "p2");
 }
 
+TEST_F(HttpApiTest, WatchWithLabelSelectorSeesObjectsEnterAndLeaveTheSelection) {
+  create_pod("p1");
+  const std::string rv = std::to_string(server_->store().resource_version());
+  WatchStream watch(port_,
+                    kPods + "?watch=true&resourceVersion=" + rv + "&labelSelector=role%3Dleader");
+  for (const char* role : {"leader", "follower"}) {
+    ASSERT_EQ(request("PATCH", kPods + "/p1",
+                      json{{"metadata", {{"labels", {{"role", role}}}}}}.dump(), kMergePatch)
+                  .status,
+              200);
+  }
+  auto entered = watch.next_change();
+  ASSERT_TRUE(entered.has_value());
+  EXPECT_EQ((*entered)["type"], "ADDED");
+  auto left = watch.next_change();
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ((*left)["type"], "DELETED");
+  EXPECT_EQ((*left)["object"]["metadata"]["labels"]["role"], "follower");
+}
+
 TEST_F(HttpApiTest, TableOutputUsesPrinterColumns) {
   create_group("g1");
   ASSERT_EQ(

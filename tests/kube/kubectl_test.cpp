@@ -1,11 +1,12 @@
 // The real kubectl 1.32 (/usr/bin/kubectl) against the test API server. Each test gets its own
 // HOME (so kubectl's discovery cache is per test) and a generated kubeconfig; every kubectl run
-// is bounded by `timeout 60`.
+// is bounded by `timeout 60`. DLEDGER_KUBECTL overrides the kubectl path.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -27,9 +28,16 @@ struct CommandResult {
 
 const std::string kGroups = "/apis/dledger.io/v1alpha1/namespaces/default/dledgergroups";
 
+std::string kubectl_path() {
+  const char* configured = std::getenv("DLEDGER_KUBECTL");
+  return configured != nullptr && *configured != '\0' ? configured : "/usr/bin/kubectl";
+}
+
 class KubectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_EQ(access(kubectl_path().c_str(), X_OK), 0)
+        << "kubectl 1.32 is needed at " << kubectl_path() << " (or set DLEDGER_KUBECTL)";
     char pattern[] = "/tmp/dledger-kubectl-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
@@ -50,7 +58,8 @@ class KubectlTest : public ::testing::Test {
 
   CommandResult kubectl(const std::string& args) {
     const std::string command = "cd '" + dir_ + "' && HOME='" + dir_ + "' KUBECONFIG='" + dir_ +
-                                "/kubeconfig' timeout 60 /usr/bin/kubectl " + args + " 2>&1";
+                                "/kubeconfig' timeout 60 '" + kubectl_path() + "' " + args +
+                                " 2>&1";
     CommandResult result;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return result;

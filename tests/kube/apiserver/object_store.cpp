@@ -65,8 +65,9 @@ std::string ObjectStore::new_uid_locked() {
   return buffer;
 }
 
-void ObjectStore::record_locked(const std::string& type, const ObjectKey& key, const json& object) {
-  events_.push_back(WatchEvent{rv_, type, key.resource_id, key.ns, object});
+void ObjectStore::record_locked(const std::string& type, const ObjectKey& key, const json& object,
+                                const json& previous) {
+  events_.push_back(WatchEvent{rv_, type, key.resource_id, key.ns, object, previous});
   while (events_.size() > event_window_) {
     dropped_through_rv_ = events_.front().resource_version;
     events_.pop_front();
@@ -132,7 +133,7 @@ StoreOutcome ObjectStore::update(const ObjectKey& key, const Edit& edit,
     return StoreOutcome{after, std::nullopt};
   }
   it->second = after;
-  record_locked("MODIFIED", key, after);
+  record_locked("MODIFIED", key, after, before);
   return StoreOutcome{after, std::nullopt};
 }
 

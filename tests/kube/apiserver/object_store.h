@@ -49,6 +49,7 @@ struct WatchEvent {
   std::string resource_id;
   std::string ns;
   nlohmann::json object;
+  nlohmann::json previous;  // MODIFIED: the object before the change (null otherwise)
 };
 
 struct StoreOutcome {
@@ -117,7 +118,8 @@ class ObjectStore {
 
  private:
   uint64_t next_rv_locked();
-  void record_locked(const std::string& type, const ObjectKey& key, const nlohmann::json& object);
+  void record_locked(const std::string& type, const ObjectKey& key, const nlohmann::json& object,
+                     const nlohmann::json& previous = nullptr);
   void erase_locked(const ObjectKey& key);
   void collect_garbage_locked();
   std::string new_uid_locked();

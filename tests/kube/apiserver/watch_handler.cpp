@@ -4,8 +4,8 @@
 //   carrying a 410 Expired Status, then the stream ends (what a real server does).
 //   allowWatchBookmarks=true: BOOKMARK events every ApiServerOptions::bookmark_interval_ms.
 //   timeoutSeconds: the stream ends cleanly after that long.
-// Selectors filter on the object's new state only (a real server turns "stopped matching" into
-// DELETED; this one simply stops sending).
+// With selectors, a MODIFIED object that starts matching is sent as ADDED and one that stops
+// matching as DELETED, like a real server.
 #include <algorithm>
 
 #include "tests/kube/apiserver/api_server.h"
@@ -100,7 +100,17 @@ void ApiServer::handle_watch(const HttpRequest& request, const Target& target,
       break;
     }
     for (const auto& event : batch.events) {
-      if (matches(event.object) && !writer.write_chunk(encode(event.type, event.object))) return;
+      std::string type = event.type;
+      const bool now_matches = matches(event.object);
+      if (type == "MODIFIED" && event.previous.is_object()) {
+        const bool matched_before = matches(event.previous);
+        if (!matched_before && !now_matches) continue;
+        if (!matched_before) type = "ADDED";
+        if (!now_matches) type = "DELETED";
+      } else if (!now_matches) {
+        continue;
+      }
+      if (!writer.write_chunk(encode(type, event.object))) return;
     }
     after_rv = batch.next_after_rv;
     const Clock::time_point now = Clock::now();
