@@ -1,0 +1,335 @@
+// The broker's request handlers over a real 3-member ledger group in-process (MessageStore +
+// RemotingServer per replica on 127.0.0.1), driven through RemotingClient.
+#include "broker/broker/broker_handlers.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "broker/base/properties.h"
+#include "broker/frontend/remoting_client.h"
+#include "broker/remoting/client_headers.h"
+#include "broker/remoting/codes.h"
+#include "broker/remoting/heartbeat.h"
+#include "broker/remoting/message_codec.h"
+#include "broker/remoting/message_properties.h"
+#include "broker/remoting/pull_header.h"
+#include "broker/remoting/send_header.h"
+
+namespace dledger::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using remoting::RemotingCommand;
+namespace rc = remoting::request_code;
+namespace resp = remoting::response_code;
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct BrokerReplica {
+  std::unique_ptr<store::MessageStore> store;
+  std::unique_ptr<ledger::LedgerServer> ledger;
+  std::unique_ptr<BrokerHandlers> handlers;
+  std::unique_ptr<frontend::RemotingServer> server;
+  std::unique_ptr<frontend::RemotingClient> client;
+};
+
+class BrokerGroup {
+ public:
+  BrokerGroup()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("broker-handlers-test-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::string peers;
+    for (int i = 0; i < 3; ++i) {
+      peers += (i ? ";" : "") + std::string("n") + std::to_string(i) +
+               "-127.0.0.1:" + std::to_string(free_port());
+    }
+    replicas_.resize(3);
+    for (int i = 0; i < 3; ++i) {
+      Properties props;
+      props.set("dLegerGroup", "g");
+      props.set("dLegerPeers", peers);
+      props.set("dLegerSelfId", "n" + std::to_string(i));
+      props.set("storePathRootDir", dir_.string());
+      auto options = ledger::LedgerOptions::from_properties(props);
+      EXPECT_TRUE(options.ok());
+      BrokerReplica& r = replicas_[i];
+      store::MessageStoreOptions store_options;
+      store_options.store_host = remoting::HostAddress::ipv4(127, 0, 0, 1, 10911 + i);
+      r.store = std::make_unique<store::MessageStore>(store_options);
+      auto server =
+          ledger::LedgerServer::start(std::move(options).value(), r.store->snapshot_hooks());
+      EXPECT_TRUE(server.ok()) << server.error().to_string();
+      r.ledger = std::move(server).value();
+      EXPECT_TRUE(r.store->start(r.ledger.get()).ok());
+      r.handlers = std::make_unique<BrokerHandlers>(*r.store, BrokerHandlers::Options{});
+      frontend::RemotingServer::Options server_options;
+      server_options.host = "127.0.0.1";
+      server_options.port = 0;
+      r.server = std::make_unique<frontend::RemotingServer>(server_options);
+      r.handlers->register_with(*r.server);
+      EXPECT_TRUE(r.server->start().ok());
+      auto client =
+          frontend::RemotingClient::connect("127.0.0.1:" + std::to_string(r.server->port()));
+      EXPECT_TRUE(client.ok());
+      r.client = std::move(client).value();
+    }
+  }
+  ~BrokerGroup() {
+    for (auto& r : replicas_) {
+      r.client->close();
+      r.handlers->stop();
+      r.server->stop();
+      r.store->stop();
+      r.ledger->stop();
+    }
+    replicas_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+
+  int wait_for_master() {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (int i = 0; i < 3; ++i) {
+        if (replicas_[i].store->ready_as_master()) return i;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+  BrokerReplica& at(int i) { return replicas_[i]; }
+
+ private:
+  std::filesystem::path dir_;
+  std::vector<BrokerReplica> replicas_;
+};
+
+class BrokerHandlersTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    group_ = new BrokerGroup();
+    master_ = group_->wait_for_master();
+    ASSERT_GE(master_, 0);
+    RemotingCommand create = remoting::make_request(rc::kUpdateAndCreateTopic, 0);
+    create.ext_fields["topic"] = "orders";
+    create.ext_fields["readQueueNums"] = "2";
+    create.ext_fields["writeQueueNums"] = "2";
+    auto reply = group_->at(master_).client->invoke_sync(create, 10s);
+    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+  }
+  static void TearDownTestSuite() {
+    delete group_;
+    group_ = nullptr;
+  }
+
+  static frontend::RemotingClient& master() { return *group_->at(master_).client; }
+  static frontend::RemotingClient& follower() { return *group_->at((master_ + 1) % 3).client; }
+
+  static RemotingCommand send_request(std::int32_t code, std::int32_t queue_id,
+                                      const std::string& body, remoting::SerializeType type) {
+    RemotingCommand cmd = remoting::make_request(code, 0);
+    cmd.serialize_type = type;
+    remoting::SendMessageRequest header;
+    header.producer_group = "PG";
+    header.topic = "orders";
+    header.default_topic = "TBW102";
+    header.default_topic_queue_nums = 4;
+    header.queue_id = queue_id;
+    header.born_timestamp_ms = 1700000000000;
+    header.properties = *remoting::encode_message_properties({{"TAGS", "TagA"}, {"KEYS", "k1"}});
+    remoting::write_send_message_request(header, &cmd);
+    cmd.body = body;
+    return cmd;
+  }
+
+  static RemotingCommand pull_request(std::int32_t queue_id, std::int64_t offset,
+                                      std::int32_t sys_flag, std::int64_t suspend_ms) {
+    RemotingCommand cmd = remoting::make_request(rc::kPullMessage, 0);
+    remoting::PullMessageRequest header;
+    header.consumer_group = "CG";
+    header.topic = "orders";
+    header.queue_id = queue_id;
+    header.queue_offset = offset;
+    header.max_msg_nums = 32;
+    header.sys_flag = sys_flag;
+    header.commit_offset = 0;
+    header.suspend_timeout_ms = suspend_ms;
+    remoting::write_pull_message_request(header, &cmd);
+    return cmd;
+  }
+
+  static inline BrokerGroup* group_ = nullptr;
+  static inline int master_ = -1;
+};
+
+TEST_F(BrokerHandlersTest, SentMessagesArePulledBackWithBodyAndProperties) {
+  auto json = master().invoke_sync(
+      send_request(rc::kSendMessageV2, 0, "hello-json", remoting::SerializeType::kJson), 10s);
+  ASSERT_TRUE(json.ok()) << json.error().to_string();
+  ASSERT_EQ(json->code, resp::kSuccess) << json->remark.value_or("");
+  auto sent = remoting::parse_send_message_response(*json);
+  ASSERT_TRUE(sent.ok()) << sent.error().to_string();
+  EXPECT_EQ(sent->queue_id, 0);
+  EXPECT_EQ(sent->msg_id.size(), 32u);
+
+  auto binary = master().invoke_sync(
+      send_request(rc::kSendMessage, 0, "hello-binary", remoting::SerializeType::kRocketmq), 10s);
+  ASSERT_TRUE(binary.ok());
+  ASSERT_EQ(binary->code, resp::kSuccess) << binary->remark.value_or("");
+  EXPECT_EQ(binary->serialize_type, remoting::SerializeType::kRocketmq);
+  auto sent2 = remoting::parse_send_message_response(*binary);
+  ASSERT_TRUE(sent2.ok());
+  EXPECT_EQ(sent2->queue_offset, sent->queue_offset + 1);
+
+  auto pulled = master().invoke_sync(pull_request(0, sent->queue_offset, 0, 0), 10s);
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_EQ(pulled->code, resp::kSuccess) << pulled->remark.value_or("");
+  auto header = remoting::parse_pull_message_response(*pulled);
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->next_begin_offset, sent->queue_offset + 2);
+  EXPECT_EQ(header->max_offset, sent->queue_offset + 2);
+  auto records = remoting::decode_message_records(pulled->body);
+  ASSERT_TRUE(records.ok()) << records.error().to_string();
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].body, "hello-json");
+  EXPECT_EQ((*records)[1].body, "hello-binary");
+  EXPECT_EQ((*records)[0].topic, "orders");
+  EXPECT_EQ(remoting::offset_msg_id((*records)[0]), sent->msg_id);
+  auto props = remoting::decode_message_properties((*records)[0].properties);
+  ASSERT_TRUE(props.ok());
+  EXPECT_EQ(props->at("TAGS"), "TagA");
+  EXPECT_EQ(props->at("KEYS"), "k1");
+
+  // Past the end without suspending: PULL_NOT_FOUND carrying the next offset.
+  auto empty = master().invoke_sync(pull_request(0, sent->queue_offset + 2, 0, 0), 10s);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->code, resp::kPullNotFound);
+  // Far past the end: PULL_OFFSET_MOVED.
+  auto moved = master().invoke_sync(pull_request(0, sent->queue_offset + 100, 0, 0), 10s);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->code, resp::kPullOffsetMoved);
+}
+
+TEST_F(BrokerHandlersTest, SuspendedPullIsAnsweredByALaterSend) {
+  RemotingCommand max = remoting::make_request(rc::kGetMaxOffset, 0);
+  max.ext_fields = {{"topic", "orders"}, {"queueId", "1"}};
+  auto max_reply = master().invoke_sync(max, 10s);
+  ASSERT_TRUE(max_reply.ok());
+  ASSERT_EQ(max_reply->code, resp::kSuccess);
+  std::int64_t next = std::stoll(max_reply->ext_fields.at("offset"));
+
+  auto pending =
+      master().invoke(pull_request(1, next, remoting::pull_sys_flag::kSuspend, 20000), 30s);
+  std::this_thread::sleep_for(100ms);
+  auto sent = master().invoke_sync(
+      send_request(rc::kSendMessageV2, 1, "wake-up", remoting::SerializeType::kJson), 10s);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  auto pulled = pending.get();
+  ASSERT_TRUE(pulled.ok()) << pulled.error().to_string();
+  ASSERT_EQ(pulled->code, resp::kSuccess);
+  auto records = remoting::decode_message_records(pulled->body);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].body, "wake-up");
+  EXPECT_EQ((*records)[0].queue_offset, next);
+}
+
+TEST_F(BrokerHandlersTest, ConsumerOffsetsAreCommittedAndQueried) {
+  RemotingCommand update = remoting::make_request(rc::kUpdateConsumerOffset, 0);
+  update.ext_fields = {{"consumerGroup", "CG-offsets"},
+                       {"topic", "orders"},
+                       {"queueId", "1"},
+                       {"commitOffset", "7"}};
+  auto updated = master().invoke_sync(update, 10s);
+  ASSERT_TRUE(updated.ok());
+  ASSERT_EQ(updated->code, resp::kSuccess) << updated->remark.value_or("");
+
+  RemotingCommand query = remoting::make_request(rc::kQueryConsumerOffset, 0);
+  query.ext_fields = {{"consumerGroup", "CG-offsets"}, {"topic", "orders"}, {"queueId", "1"}};
+  auto queried = master().invoke_sync(query, 10s);
+  ASSERT_TRUE(queried.ok());
+  ASSERT_EQ(queried->code, resp::kSuccess);
+  EXPECT_EQ(queried->ext_fields.at("offset"), "7");
+
+  query.ext_fields["consumerGroup"] = "CG-never";
+  auto missing = master().invoke_sync(query, 10s);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->code, resp::kQueryNotFound);
+
+  RemotingCommand min = remoting::make_request(rc::kGetMinOffset, 0);
+  min.ext_fields = {{"topic", "orders"}, {"queueId", "0"}};
+  auto min_reply = master().invoke_sync(min, 10s);
+  ASSERT_TRUE(min_reply.ok());
+  EXPECT_EQ(min_reply->code, resp::kSuccess);
+  EXPECT_EQ(min_reply->ext_fields.at("offset"), "0");
+}
+
+TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
+  remoting::HeartbeatData heartbeat;
+  heartbeat.client_id = "10.0.0.5@1234";
+  remoting::ConsumerData consumer;
+  consumer.group_name = "CG-heartbeat";
+  remoting::SubscriptionData sub;
+  sub.topic = "orders";
+  consumer.subscriptions.push_back(sub);
+  heartbeat.consumers.push_back(consumer);
+  RemotingCommand hb = remoting::make_request(rc::kHeartBeat, 0);
+  hb.body = remoting::write_heartbeat_body(heartbeat);
+  auto hb_reply = master().invoke_sync(hb, 10s);
+  ASSERT_TRUE(hb_reply.ok());
+  ASSERT_EQ(hb_reply->code, resp::kSuccess) << hb_reply->remark.value_or("");
+
+  RemotingCommand list = remoting::make_request(rc::kGetConsumerListByGroup, 0);
+  list.ext_fields = {{"consumerGroup", "CG-heartbeat"}};
+  auto listed = master().invoke_sync(list, 10s);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->code, resp::kSuccess);
+  EXPECT_EQ(listed->body, remoting::write_consumer_list_body({"10.0.0.5@1234"}));
+
+  RemotingCommand unregister = remoting::make_request(rc::kUnregisterClient, 0);
+  unregister.ext_fields = {{"clientID", "10.0.0.5@1234"}, {"consumerGroup", "CG-heartbeat"}};
+  auto unregistered = master().invoke_sync(unregister, 10s);
+  ASSERT_TRUE(unregistered.ok());
+  EXPECT_EQ(unregistered->code, resp::kSuccess);
+  auto after = master().invoke_sync(list, 10s);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->code, resp::kSuccess);
+}
+
+TEST_F(BrokerHandlersTest, SendToAFollowerIsRefusedNamingTheLeader) {
+  auto reply = follower().invoke_sync(
+      send_request(rc::kSendMessageV2, 0, "to-follower", remoting::SerializeType::kJson), 10s);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->code, resp::kServiceNotAvailable);
+  EXPECT_NE(reply->remark.value_or("").find("n" + std::to_string(master_)), std::string::npos)
+      << reply->remark.value_or("");
+}
+
+TEST_F(BrokerHandlersTest, SendToAnUnknownTopicIsTopicNotExist) {
+  RemotingCommand send = send_request(rc::kSendMessageV2, 0, "x", remoting::SerializeType::kJson);
+  send.ext_fields["b"] = "no-such-topic";
+  auto reply = master().invoke_sync(send, 10s);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->code, resp::kTopicNotExist);
+}
+
+}  // namespace
+}  // namespace dledger::broker
