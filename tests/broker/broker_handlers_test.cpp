@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "broker/base/properties.h"
+#include "broker/broker/name_server_registration.h"
 #include "broker/frontend/remoting_client.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
@@ -18,6 +19,7 @@
 #include "broker/remoting/message_codec.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/pull_header.h"
+#include "broker/remoting/register_broker.h"
 #include "broker/remoting/send_header.h"
 
 namespace dledger::broker {
@@ -329,6 +331,56 @@ TEST_F(BrokerHandlersTest, SendToAnUnknownTopicIsTopicNotExist) {
   auto reply = master().invoke_sync(send, 10s);
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->code, resp::kTopicNotExist);
+}
+
+TEST_F(BrokerHandlersTest, MasterRegistersAsBrokerIdZeroAndFollowerAsSelfIdPlusOne) {
+  std::mutex mu;
+  std::map<std::string, std::int64_t> registered;  // brokerAddr -> brokerId
+  std::string topics_seen;
+  frontend::RemotingServer::Options stub_options;
+  stub_options.host = "127.0.0.1";
+  frontend::RemotingServer name_server(stub_options);
+  name_server.register_handler(
+      rc::kRegisterBroker,
+      [&](const RemotingCommand& request, frontend::Connection&, frontend::Responder respond) {
+        auto header = remoting::parse_register_broker_request(request);
+        auto body = remoting::parse_register_broker_body(request.body);
+        if (header.ok() && body.ok()) {
+          std::lock_guard lock(mu);
+          registered[header->broker_addr] = header->broker_id;
+          if (body->topic_config_table.count("orders")) topics_seen = "orders";
+        }
+        respond(remoting::make_response(request, resp::kSuccess));
+      });
+  ASSERT_TRUE(name_server.start().ok());
+  const int follower_index = (master_ + 1) % 3;
+  auto make = [&](int i) {
+    NameServerRegistrar::Options o;
+    o.broker_name = "broker-a";
+    o.broker_address = "127.0.0.1:" + std::to_string(20000 + i);
+    o.namesrv_addresses = {"127.0.0.1:" + std::to_string(name_server.port())};
+    o.self_id = static_cast<raft::NodeId>(i);
+    return std::make_unique<NameServerRegistrar>(o, *group_->at(i).store);
+  };
+  auto master_registrar = make(master_);
+  auto follower_registrar = make(follower_index);
+  master_registrar->start();
+  follower_registrar->start();
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool both = false;
+  while (!both && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(mu);
+    both = registered.size() == 2;
+  }
+  master_registrar->stop();
+  follower_registrar->stop();
+  name_server.stop();
+  ASSERT_TRUE(both);
+  EXPECT_EQ(registered.at("127.0.0.1:" + std::to_string(20000 + master_)), 0);
+  EXPECT_EQ(registered.at("127.0.0.1:" + std::to_string(20000 + follower_index)),
+            follower_index + 1);
+  EXPECT_EQ(topics_seen, "orders");
 }
 
 }  // namespace

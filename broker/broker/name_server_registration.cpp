@@ -1,0 +1,110 @@
+#include "broker/broker/name_server_registration.h"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker/broker_handlers.h"
+#include "broker/remoting/codes.h"
+#include "broker/remoting/register_broker.h"
+
+namespace dledger::broker {
+
+NameServerRegistrar::NameServerRegistrar(Options options, store::MessageStore& store)
+    : options_(std::move(options)), store_(store) {}
+
+NameServerRegistrar::~NameServerRegistrar() {
+  stop();
+}
+
+void NameServerRegistrar::start() {
+  if (options_.namesrv_addresses.empty() || thread_.joinable()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void NameServerRegistrar::trigger() {
+  {
+    std::lock_guard lock(mu_);
+    triggered_ = true;
+  }
+  cv_.notify_one();
+}
+
+void NameServerRegistrar::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  for (auto& [address, client] : clients_) client->close();
+  clients_.clear();
+}
+
+std::optional<std::int64_t> NameServerRegistrar::current_broker_id() {
+  if (store_.is_leader()) {
+    if (store_.ready_as_master()) return 0;
+    return std::nullopt;
+  }
+  if (store_.leader_hint().leader_id == raft::kNoNode || options_.self_id == raft::kNoNode) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(options_.self_id) + 1;
+}
+
+void NameServerRegistrar::register_once(std::int64_t broker_id) {
+  remoting::RegisterBrokerRequest header;
+  header.broker_name = options_.broker_name;
+  header.broker_addr = options_.broker_address;
+  header.cluster_name = options_.cluster_name;
+  header.broker_id = broker_id;
+  std::string body = remoting::write_register_broker_body(topic_config_body(store_));
+  for (const auto& address : options_.namesrv_addresses) {
+    auto& client = clients_[address];
+    if (!client) {
+      auto connected = frontend::RemotingClient::connect(address);
+      if (!connected.ok()) {
+        spdlog::warn("register with name server {}: {}", address, connected.error().to_string());
+        continue;
+      }
+      client = std::move(connected).value();
+    }
+    remoting::RemotingCommand request =
+        remoting::make_request(remoting::request_code::kRegisterBroker, 0);
+    remoting::write_register_broker_request(header, &request);
+    request.body = body;
+    auto reply = client->invoke_sync(std::move(request), std::chrono::milliseconds(3000));
+    if (!reply.ok()) {
+      spdlog::warn("register with name server {}: {}", address, reply.error().to_string());
+      client->close();
+      client.reset();
+      continue;
+    }
+    if (reply->code != remoting::response_code::kSuccess) {
+      spdlog::warn("name server {} refused the registration: code {} {}", address, reply->code,
+                   reply->remark.value_or(""));
+    }
+  }
+}
+
+void NameServerRegistrar::run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    bool pending_master = store_.is_leader() && !store_.ready_as_master();
+    auto wait = pending_master ? std::chrono::milliseconds(500) : options_.interval;
+    cv_.wait_for(lock, wait, [this] { return triggered_ || stopping_; });
+    if (stopping_) break;
+    triggered_ = false;
+    lock.unlock();
+    auto broker_id = current_broker_id();
+    if (broker_id) {
+      if (broker_id != last_broker_id_) {
+        spdlog::info("registering {} at {} as brokerId {}", options_.broker_name,
+                     options_.broker_address, *broker_id);
+      }
+      register_once(*broker_id);
+    }
+    last_broker_id_ = broker_id;
+    lock.lock();
+  }
+}
+
+}  // namespace dledger::broker

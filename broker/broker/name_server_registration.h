@@ -1,0 +1,69 @@
+// NameServerRegistrar: registers this broker with every name server (REGISTER_BROKER, 103) every
+// `interval` and at once after trigger() (called on each ledger role change).
+//
+// brokerId follows the ledger role (RocketMQ DLedger role passthrough):
+//   leader that MessageStore::ready_as_master() -> 0 (master); a leader not yet ready is retried
+//   every 500 ms and not registered meanwhile;
+//   follower with a known leader              -> self id number + 1 (n0 -> 1);
+//   no known leader (election)                -> not registered this round.
+// The body carries the store's topic configs. Failures are logged and retried next round; one
+// connection per name server is kept and reopened after an error. Runs on its own thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/frontend/remoting_client.h"
+#include "broker/ledger/raft/types.h"
+#include "broker/store/message_store.h"
+
+namespace dledger::broker {
+
+class NameServerRegistrar {
+ public:
+  struct Options {
+    std::string cluster_name = "DefaultCluster";
+    std::string broker_name;
+    std::string broker_address;  // "ip:port" clients use
+    std::vector<std::string> namesrv_addresses;
+    std::chrono::milliseconds interval{30000};
+    raft::NodeId self_id = raft::kNoNode;
+  };
+  NameServerRegistrar(Options options, store::MessageStore& store);
+  ~NameServerRegistrar();
+  NameServerRegistrar(const NameServerRegistrar&) = delete;
+  NameServerRegistrar& operator=(const NameServerRegistrar&) = delete;
+
+  void start();
+  // Registers as soon as possible (role change). Safe from any thread, including the ledger's
+  // consensus thread (does not block).
+  void trigger();
+  void stop();
+
+  // The brokerId this replica would register with now, or nullopt (see the table above).
+  std::optional<std::int64_t> current_broker_id();
+
+ private:
+  void run();
+  void register_once(std::int64_t broker_id);
+
+  Options options_;
+  store::MessageStore& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = true;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::map<std::string, std::unique_ptr<frontend::RemotingClient>> clients_;  // thread only
+  std::optional<std::int64_t> last_broker_id_;
+};
+
+}  // namespace dledger::broker
