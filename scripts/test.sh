@@ -18,6 +18,11 @@ bash scripts/check-format.sh
 step "manifests, chart, dashboards, alert rules (helm, kubernetes-models, promtool)"
 bash scripts/install-tools.sh
 bash scripts/check-manifests.sh
+# The kubectl drills use /usr/bin/kubectl when the machine has it, else the kubectl 1.32 that
+# install-tools.sh unpacked from the same npm layer as helm.
+if [ -z "${DLEDGER_KUBECTL:-}" ] && [ ! -x /usr/bin/kubectl ]; then
+  export DLEDGER_KUBECTL="$PWD/build/tools/bin/kubectl"
+fi
 
 step "build (ci preset: -O2, -Werror)"
 cmake --preset ci >/dev/null
