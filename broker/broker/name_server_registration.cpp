@@ -35,7 +35,9 @@ void NameServerRegistrar::stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
-  for (auto& [address, client] : clients_) client->close();
+  for (auto& [address, client] : clients_) {
+    if (client) client->close();
+  }
   clients_.clear();
 }
 

@@ -383,5 +383,20 @@ TEST_F(BrokerHandlersTest, MasterRegistersAsBrokerIdZeroAndFollowerAsSelfIdPlusO
   EXPECT_EQ(topics_seen, "orders");
 }
 
+TEST_F(BrokerHandlersTest, UnreachableNameServerDoesNotStopTheRegistrar) {
+  NameServerRegistrar::Options o;
+  o.broker_name = "broker-a";
+  o.broker_address = "127.0.0.1:20100";
+  o.namesrv_addresses = {"127.0.0.1:" + std::to_string(free_port())};
+  o.interval = 100ms;
+  o.self_id = static_cast<raft::NodeId>(master_);
+  NameServerRegistrar registrar(o, *group_->at(master_).store);
+  registrar.start();
+  registrar.trigger();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(registrar.current_broker_id(), std::optional<std::int64_t>(0));
+  registrar.stop();
+}
+
 }  // namespace
 }  // namespace dledger::broker

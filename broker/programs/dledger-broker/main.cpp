@@ -1,0 +1,215 @@
+// dledger-broker: one replica of a RocketMQ-compatible broker group.
+//
+//   dledger-broker -c broker.conf [-p key=value ...]
+//
+// Reads BrokerOptions (broker/broker/broker_options.h: broker.conf keys plus the ledger keys) and
+//   adminPeers    "n0-host:adminPort;..." to report the leader's admin endpoint [derived]
+// Starts the LedgerServer (with the message store's snapshot hooks), the MessageStore, the
+// remoting server on listenPort with the broker's handlers, the admin HTTP server and the
+// name-server registration. Logs one line per role change. An invalid value exits with status 2
+// naming the key and value; a failure to start exits with status 1; SIGTERM / SIGINT stop
+// cleanly (exit 0).
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "broker/admin/admin_http_server.h"
+#include "broker/admin/ledger_metrics.h"
+#include "broker/base/properties.h"
+#include "broker/broker/broker_handlers.h"
+#include "broker/broker/broker_options.h"
+#include "broker/broker/name_server_registration.h"
+#include "broker/frontend/remoting_server.h"
+#include "broker/ledger/raft/raft_core.h"
+#include "broker/ledger/server/ledger_server.h"
+#include "broker/programs/dledger-ledger/ledger_admin_backend.h"
+#include "broker/store/message_store.h"
+
+namespace {
+
+using namespace dledger;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+std::string leader_name(raft::NodeId id) {
+  return id == raft::kNoNode ? "none" : raft::node_name(id);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"dledger-broker: one replica of a Raft-replicated RocketMQ-compatible broker"};
+  std::string config_path;
+  std::vector<std::string> overrides;
+  app.add_option("-c,--config", config_path, "broker.conf (key = value)")->required();
+  app.add_option("-p,--property", overrides, "override a key: -p key=value (repeatable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+
+  auto loaded = Properties::load_file(config_path);
+  if (!loaded.ok()) {
+    std::cerr << "dledger-broker: " << loaded.error().message << "\n";
+    return kExitUsage;
+  }
+  Properties props = std::move(loaded).value();
+  for (const auto& assignment : overrides) {
+    Status st = props.set_from_assignment(assignment);
+    if (!st.ok()) {
+      std::cerr << "dledger-broker: -p " << assignment << ": " << st.error().message << "\n";
+      return kExitUsage;
+    }
+  }
+  auto parsed = broker::BrokerOptions::from_properties(props);
+  if (!parsed.ok()) {
+    std::cerr << "dledger-broker: " << parsed.error().message << "\n";
+    return kExitUsage;
+  }
+  broker::BrokerOptions options = std::move(parsed).value();
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  auto admin_peers_text = props.get_string("adminPeers", std::string());
+  if (!admin_peers_text.ok()) {
+    std::cerr << "dledger-broker: " << admin_peers_text.error().message << "\n";
+    return kExitUsage;
+  }
+  auto admin_peers = programs::parse_admin_peers(*admin_peers_text);
+  if (!admin_peers.ok()) {
+    std::cerr << "dledger-broker: " << admin_peers.error().message << "\n";
+    return kExitUsage;
+  }
+  auto store_host = remoting::HostAddress::parse(options.broker_address());
+  if (!store_host.ok()) {
+    std::cerr << "dledger-broker: brokerIP1 = '" << options.broker_ip
+              << "': expected an IPv4 or IPv6 address (" << store_host.error().message << ")\n";
+    return kExitUsage;
+  }
+  for (const auto& warning : props.warnings()) spdlog::warn("{}", warning);
+  for (const auto& key : props.unused_keys()) {
+    spdlog::warn("unknown key '{}' ({}) ignored", key, props.origin(key));
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::string group = options.ledger.group;
+  const std::string self = options.ledger.self_name;
+  const raft::NodeId self_id = options.ledger.self_id;
+
+  store::MessageStoreOptions store_options;
+  store_options.store_host = *store_host;
+  store_options.checkpoint_dir = options.consume_queue_dir;
+  auto message_store = std::make_unique<store::MessageStore>(store_options);
+
+  spdlog::info("{}/{}: starting broker {} ({}), data in {}, peers {}", group, self,
+               options.broker_name, options.broker_address(), options.ledger.data_dir,
+               options.ledger.peers);
+  const std::string admin_host = options.ledger.admin_host;
+  const std::uint16_t admin_port = options.ledger.admin_port;
+  const std::string admin_token = options.ledger.admin_token;
+  auto started = ledger::LedgerServer::start(options.ledger, message_store->snapshot_hooks());
+  if (!started.ok()) {
+    spdlog::error("{}/{}: cannot start the ledger: {}", group, self, started.error().to_string());
+    return kExitFailed;
+  }
+  std::unique_ptr<ledger::LedgerServer> ledger_server = std::move(started).value();
+  Status store_started = message_store->start(ledger_server.get());
+  if (!store_started.ok()) {
+    spdlog::error("{}/{}: cannot start the message store: {}", group, self,
+                  store_started.error().to_string());
+    ledger_server->stop();
+    return kExitFailed;
+  }
+
+  broker::NameServerRegistrar::Options registrar_options;
+  registrar_options.cluster_name = options.cluster_name;
+  registrar_options.broker_name = options.broker_name;
+  registrar_options.broker_address = options.broker_address();
+  registrar_options.namesrv_addresses = options.namesrv_addresses;
+  registrar_options.interval = std::chrono::milliseconds(options.register_interval_ms);
+  registrar_options.self_id = self_id;
+  auto registrar = std::make_unique<broker::NameServerRegistrar>(registrar_options, *message_store);
+
+  auto admin_backend = std::make_shared<programs::LedgerAdminBackend>(
+      *ledger_server, std::move(admin_peers).value(), admin_port);
+  admin::AdminServerOptions admin_options;
+  admin_options.host = admin_host;
+  admin_options.port = admin_port;
+  admin_options.token = admin_token;
+  auto admin_server = admin::AdminHttpServer::start(admin_options, admin_backend);
+  if (!admin_server.ok()) {
+    spdlog::error("{}/{}: cannot start the admin endpoint: {}", group, self,
+                  admin_server.error().to_string());
+    message_store->stop();
+    ledger_server->stop();
+    return kExitFailed;
+  }
+  auto metrics = std::make_unique<admin::LedgerMetrics>((*admin_server)->registry(), group, self);
+  admin::LedgerMetrics* metrics_ptr = metrics.get();
+  broker::NameServerRegistrar* registrar_ptr = registrar.get();
+  auto last = std::make_shared<raft::SoftState>();
+  ledger_server->on_soft_state_change(
+      [group, self, last, metrics_ptr, registrar_ptr](const raft::SoftState& s) {
+        if (s.role != last->role || s.term != last->term || s.leader != last->leader) {
+          spdlog::info("{}/{}: role {} term {} leader {}", group, self, raft::role_name(s.role),
+                       s.term, leader_name(s.leader));
+          registrar_ptr->trigger();
+        }
+        if (s.leader != last->leader) metrics_ptr->on_leader_change();
+        if (s.role == raft::Role::kCandidate && last->role != raft::Role::kCandidate) {
+          metrics_ptr->on_election();
+        }
+        *last = s;
+      });
+
+  broker::BrokerHandlers::Options handler_options;
+  handler_options.max_suspended_pulls = options.max_suspended_pulls;
+  auto handlers = std::make_unique<broker::BrokerHandlers>(*message_store, handler_options);
+  frontend::RemotingServer::Options server_options;
+  server_options.host = "0.0.0.0";
+  server_options.port = options.listen_port;
+  server_options.io_threads = options.remoting_io_threads;
+  server_options.log_name = "broker";
+  auto remoting_server = std::make_unique<frontend::RemotingServer>(server_options);
+  handlers->register_with(*remoting_server);
+  Status listening = remoting_server->start();
+  if (!listening.ok()) {
+    spdlog::error("{}/{}: cannot listen on port {}: {}", group, self, options.listen_port,
+                  listening.error().to_string());
+    handlers->stop();
+    (*admin_server)->stop();
+    message_store->stop();
+    ledger_server->stop();
+    return kExitFailed;
+  }
+  registrar->start();
+  auto refresher = std::make_unique<programs::MetricsRefresher>(
+      *admin_backend, *ledger_server, *metrics, std::chrono::milliseconds(250));
+  spdlog::info("{}/{}: serving RocketMQ clients on port {}, admin on {}", group, self,
+               remoting_server->port(), (*admin_server)->address());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("{}/{}: {} received, stopping", group, self,
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  registrar->stop();
+  handlers->stop();
+  remoting_server->stop();
+  (*admin_server)->stop();
+  refresher.reset();
+  message_store->stop();
+  ledger_server->stop();
+  spdlog::info("{}/{}: stopped", group, self);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run(argc, argv);
+}
