@@ -11,6 +11,7 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
     : context_(std::make_unique<BrokerContext>()) {
   context_->store = &store;
   context_->max_pull_bytes = options.max_pull_bytes;
+  context_->ledger = options.ledger;
   context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
 }
 
@@ -41,6 +42,7 @@ void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   server.register_handler(rc::kGetEarliestMsgStoretime, queue);
   server.register_handler(rc::kUpdateAndCreateTopic, make_update_topic_handler(c));
   server.register_handler(rc::kGetAllTopicConfig, make_all_topic_config_handler(c));
+  server.register_handler(rc::kConsumerSendMsgBack, make_send_back_handler(c));
   server.on_connection_closed(
       [&c](const frontend::ConnectionInfo& info) { c.consumers.connection_closed(info.id); });
 }

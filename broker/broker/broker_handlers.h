@@ -7,6 +7,7 @@
 //                        (30), GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29),
 //                        GET_EARLIEST_MSG_STORETIME (32)
 //   topic_handlers.cpp   UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21)
+//   send_back_handler.cpp  CONSUMER_SEND_MSG_BACK (36)
 //
 // Writes (sends, offset commits, topic updates) need the leader: on a follower they are answered
 // SERVICE_NOT_AVAILABLE (14) with a remark naming the leader (clients retry on 14 and refresh
@@ -31,6 +32,7 @@ namespace dledger::broker {
 
 struct BrokerContext {
   store::MessageStore* store = nullptr;
+  ledger::LedgerServer* ledger = nullptr;  // to read back a message by physical offset (36)
   ConsumerRegistry consumers;
   std::unique_ptr<PullSuspender> suspender;
   std::atomic<std::uint32_t> next_queue{0};  // round robin for sends with queueId < 0
@@ -42,6 +44,8 @@ class BrokerHandlers {
   struct Options {
     std::size_t max_suspended_pulls = 10000;
     std::uint64_t max_pull_bytes = 4u << 20;
+    // The ledger under `store`; CONSUMER_SEND_MSG_BACK answers SYSTEM_ERROR without it.
+    ledger::LedgerServer* ledger = nullptr;
   };
   BrokerHandlers(store::MessageStore& store, Options options);
   ~BrokerHandlers();
@@ -65,6 +69,7 @@ frontend::Handler make_update_consumer_offset_handler(BrokerContext& context);
 frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30, 31, 32
 frontend::Handler make_update_topic_handler(BrokerContext& context);
 frontend::Handler make_all_topic_config_handler(BrokerContext& context);
+frontend::Handler make_send_back_handler(BrokerContext& context);
 
 // The store's topics as RocketMQ topic configs (GET_ALL_TOPIC_CONFIG body, REGISTER_BROKER body).
 remoting::RegisterBrokerBody topic_config_body(store::MessageStore& store);

@@ -80,7 +80,9 @@ class BrokerGroup {
       EXPECT_TRUE(server.ok()) << server.error().to_string();
       r.ledger = std::move(server).value();
       EXPECT_TRUE(r.store->start(r.ledger.get()).ok());
-      r.handlers = std::make_unique<BrokerHandlers>(*r.store, BrokerHandlers::Options{});
+      BrokerHandlers::Options handler_options;
+      handler_options.ledger = r.ledger.get();
+      r.handlers = std::make_unique<BrokerHandlers>(*r.store, handler_options);
       frontend::RemotingServer::Options server_options;
       server_options.host = "127.0.0.1";
       server_options.port = 0;
@@ -381,6 +383,45 @@ TEST_F(BrokerHandlersTest, MasterRegistersAsBrokerIdZeroAndFollowerAsSelfIdPlusO
   EXPECT_EQ(registered.at("127.0.0.1:" + std::to_string(20000 + follower_index)),
             follower_index + 1);
   EXPECT_EQ(topics_seen, "orders");
+}
+
+TEST_F(BrokerHandlersTest, SentBackMessageIsStoredInTheRetryTopicOfTheGroup) {
+  auto sent = master().invoke_sync(
+      send_request(rc::kSendMessageV2, 1, "retry-me", remoting::SerializeType::kJson), 10s);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  auto reply = remoting::parse_send_message_response(*sent);
+  ASSERT_TRUE(reply.ok());
+  auto pulled = master().invoke_sync(pull_request(1, reply->queue_offset, 0, 0), 10s);
+  ASSERT_TRUE(pulled.ok());
+  auto records = remoting::decode_message_records(pulled->body);
+  ASSERT_TRUE(records.ok());
+  ASSERT_FALSE(records->empty());
+
+  RemotingCommand back = remoting::make_request(rc::kConsumerSendMsgBack, 0);
+  back.ext_fields = {{"offset", std::to_string((*records)[0].physical_offset)},
+                     {"group", "CG-retry"},
+                     {"delayLevel", "0"},
+                     {"originMsgId", reply->msg_id}};
+  auto backed = master().invoke_sync(back, 10s);
+  ASSERT_TRUE(backed.ok());
+  ASSERT_EQ(backed->code, resp::kSuccess) << backed->remark.value_or("");
+
+  RemotingCommand pull = pull_request(0, 0, 0, 0);
+  pull.ext_fields["topic"] = "%RETRY%CG-retry";
+  auto retried = master().invoke_sync(pull, 10s);
+  ASSERT_TRUE(retried.ok());
+  ASSERT_EQ(retried->code, resp::kSuccess) << retried->remark.value_or("");
+  auto copies = remoting::decode_message_records(retried->body);
+  ASSERT_TRUE(copies.ok());
+  ASSERT_EQ(copies->size(), 1u);
+  EXPECT_EQ((*copies)[0].body, "retry-me");
+  EXPECT_EQ((*copies)[0].reconsume_times, 1);
+  auto props = remoting::decode_message_properties((*copies)[0].properties);
+  ASSERT_TRUE(props.ok());
+  EXPECT_EQ(props->at("RETRY_TOPIC"), "orders");
+  EXPECT_EQ(props->at("ORIGIN_MESSAGE_ID"), reply->msg_id);
+  EXPECT_EQ(props->at("TAGS"), "TagA");
 }
 
 TEST_F(BrokerHandlersTest, UnreachableNameServerDoesNotStopTheRegistrar) {

@@ -169,6 +169,7 @@ int run(int argc, char** argv) {
 
   broker::BrokerHandlers::Options handler_options;
   handler_options.max_suspended_pulls = options.max_suspended_pulls;
+  handler_options.ledger = ledger_server.get();
   auto handlers = std::make_unique<broker::BrokerHandlers>(*message_store, handler_options);
   frontend::RemotingServer::Options server_options;
   server_options.host = "0.0.0.0";
