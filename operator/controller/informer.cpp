@@ -36,7 +36,12 @@ Status Informer::list_and_replace() {
   ++lists_;
   if (!listed.ok()) return listed.error();
   std::map<std::string, json> fresh;
-  for (auto& item : listed->items) fresh[object_key(item)] = std::move(item);
+  for (auto& item : listed->items) {
+    // Key first: json's operator= takes its argument by value, which would move `item` before
+    // the left-hand side is evaluated.
+    const std::string key = object_key(item);
+    fresh[key] = std::move(item);
+  }
   std::map<std::string, json> removed;
   {
     std::lock_guard lock(mutex_);
