@@ -1,6 +1,6 @@
 // ApiError: a Kubernetes `Status` failure (kind Status, reason, code, details.causes) as the real
 // API server sends it. Every handler failure in the test API server is one of these; to_json()
-// produces exactly the shape kubectl parses (see /work/shared/notes/kubernetes-api.md, "Errors").
+// produces exactly the shape kubectl parses (the Status shape kubectl 1.32 parses).
 #pragma once
 
 #include <string>
