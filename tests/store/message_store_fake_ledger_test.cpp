@@ -100,6 +100,10 @@ class FakeLedger final : public ledger::LedgerServer {
   const ledger::LedgerOptions& options() const override { return options_; }
   std::uint16_t peer_port() const override { return 0; }
   ledger::GroupCommitCounters group_commit_counters() const override { return {}; }
+  Result<std::uint64_t> run_retention() override {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the fake ledger compacts through drop_before()");
+  }
 
   std::uint64_t append_raw(raft::EntryType type, std::string data) {
     std::lock_guard<std::mutex> lock(mu_);
