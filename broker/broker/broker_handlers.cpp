@@ -13,6 +13,10 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
   context_->max_pull_bytes = options.max_pull_bytes;
   context_->ledger = options.ledger;
   context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
+  store::MessageStore* s = &store;
+  context_->forwarder = std::make_unique<LeaderForwarder>(
+      std::move(options.forwarding), LeaderForwarder::RoleSource{[s] { return s->is_leader(); },
+                                                                 [s] { return s->leader_hint(); }});
 }
 
 BrokerHandlers::~BrokerHandlers() {
@@ -21,30 +25,44 @@ BrokerHandlers::~BrokerHandlers() {
 
 void BrokerHandlers::stop() {
   context_->suspender->stop();
+  context_->forwarder->stop();
+}
+
+frontend::Handler leader_only(BrokerContext& context, frontend::Handler handler) {
+  return [&context, handler = std::move(handler)](const remoting::RemotingCommand& request,
+                                                  frontend::Connection& conn,
+                                                  frontend::Responder respond) {
+    if (context.forwarder->maybe_forward(request, respond)) return;
+    handler(request, conn, std::move(respond));
+  };
 }
 
 void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   BrokerContext& c = *context_;
-  auto send = make_send_handler(c);
+  auto send = leader_only(c, make_send_handler(c));
   server.register_handler(rc::kSendMessage, send);
   server.register_handler(rc::kSendMessageV2, send);
   server.register_handler(rc::kSendBatchMessage, send);
   server.register_handler(rc::kPullMessage, make_pull_handler(c));
   server.register_handler(rc::kHeartBeat, make_heartbeat_handler(c));
   server.register_handler(rc::kUnregisterClient, make_unregister_client_handler(c));
-  server.register_handler(rc::kGetConsumerListByGroup, make_consumer_list_handler(c));
+  server.register_handler(rc::kGetConsumerListByGroup,
+                          leader_only(c, make_consumer_list_handler(c)));
   server.register_handler(rc::kQueryConsumerOffset, make_query_consumer_offset_handler(c));
-  server.register_handler(rc::kUpdateConsumerOffset, make_update_consumer_offset_handler(c));
+  server.register_handler(rc::kUpdateConsumerOffset,
+                          leader_only(c, make_update_consumer_offset_handler(c)));
   auto queue = make_queue_offset_handler(c);
   server.register_handler(rc::kGetMaxOffset, queue);
   server.register_handler(rc::kGetMinOffset, queue);
   server.register_handler(rc::kSearchOffsetByTimestamp, queue);
   server.register_handler(rc::kGetEarliestMsgStoretime, queue);
-  server.register_handler(rc::kUpdateAndCreateTopic, make_update_topic_handler(c));
+  server.register_handler(rc::kUpdateAndCreateTopic, leader_only(c, make_update_topic_handler(c)));
   server.register_handler(rc::kGetAllTopicConfig, make_all_topic_config_handler(c));
-  server.register_handler(rc::kConsumerSendMsgBack, make_send_back_handler(c));
+  server.register_handler(rc::kConsumerSendMsgBack, leader_only(c, make_send_back_handler(c)));
+  server.register_handler(rc::kLockBatchMq, leader_only(c, make_lock_batch_handler(c)));
+  server.register_handler(rc::kUnlockBatchMq, leader_only(c, make_unlock_batch_handler(c)));
   server.on_connection_closed(
-      [&c](const frontend::ConnectionInfo& info) { c.consumers.connection_closed(info.id); });
+      [&c](const frontend::ConnectionInfo& info) { client_connection_closed(c, info.id); });
 }
 
 std::int32_t response_code_for(const Error& error) {

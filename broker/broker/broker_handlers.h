@@ -8,11 +8,13 @@
 //                        GET_EARLIEST_MSG_STORETIME (32)
 //   topic_handlers.cpp   UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21)
 //   send_back_handler.cpp  CONSUMER_SEND_MSG_BACK (36)
+//   lock_handlers.cpp    LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42)
 //
-// Writes (sends, offset commits, topic updates) need the leader: on a follower they are answered
-// SERVICE_NOT_AVAILABLE (14) with a remark naming the leader (clients retry on 14 and refresh
-// their route). Reads (pulls, offsets) are served by every replica from its applied, committed
-// state. Malformed headers are answered with an error code and a remark naming the field.
+// Any replica accepts every request. Writes (sends, send-backs, offset commits, topic updates),
+// consumer-group membership (heartbeats, unregistrations, consumer lists) and queue locks are
+// the leader's: a follower forwards them to the leader and relays its reply (leader_forwarder.h;
+// 14 when that fails). Reads (pulls, offsets) are served by every replica from its applied,
+// committed state. Malformed headers are answered with an error code and a remark naming the field.
 //
 // Lifetime: BrokerHandlers must outlive the RemotingServer's stop(); call stop() (which answers
 // held pulls) before stopping the server and the store.
@@ -23,7 +25,9 @@
 #include <memory>
 
 #include "broker/broker/consumer_registry.h"
+#include "broker/broker/leader_forwarder.h"
 #include "broker/broker/pull_suspender.h"
+#include "broker/broker/queue_lock_table.h"
 #include "broker/frontend/remoting_server.h"
 #include "broker/remoting/register_broker.h"
 #include "broker/store/message_store.h"
@@ -37,6 +41,8 @@ struct BrokerContext {
   std::unique_ptr<PullSuspender> suspender;
   std::atomic<std::uint32_t> next_queue{0};  // round robin for sends with queueId < 0
   std::uint64_t max_pull_bytes = 4u << 20;
+  std::unique_ptr<LeaderForwarder> forwarder;  // follower -> leader (leader_forwarder.h)
+  QueueLockTable locks;                        // LOCK_BATCH_MQ, used while leading
 };
 
 class BrokerHandlers {
@@ -46,6 +52,8 @@ class BrokerHandlers {
     std::uint64_t max_pull_bytes = 4u << 20;
     // The ledger under `store`; CONSUMER_SEND_MSG_BACK answers SYSTEM_ERROR without it.
     ledger::LedgerServer* ledger = nullptr;
+    // How a follower reaches the leader (self name, brokerPeers addresses, listen port).
+    LeaderForwarder::Options forwarding;
   };
   BrokerHandlers(store::MessageStore& store, Options options);
   ~BrokerHandlers();
@@ -70,6 +78,12 @@ frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30,
 frontend::Handler make_update_topic_handler(BrokerContext& context);
 frontend::Handler make_all_topic_config_handler(BrokerContext& context);
 frontend::Handler make_send_back_handler(BrokerContext& context);
+frontend::Handler make_lock_batch_handler(BrokerContext& context);
+frontend::Handler make_unlock_batch_handler(BrokerContext& context);
+// Connection close: forgets the clients of that connection (and tells the leader, on a follower).
+void client_connection_closed(BrokerContext& context, frontend::ConnectionId connection_id);
+// Wraps a handler of a leader-only request: on a follower the request is forwarded instead.
+frontend::Handler leader_only(BrokerContext& context, frontend::Handler handler);
 
 // The store's topics as RocketMQ topic configs (GET_ALL_TOPIC_CONFIG body, REGISTER_BROKER body).
 remoting::RegisterBrokerBody topic_config_body(store::MessageStore& store);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "broker/ledger/raft/membership.h"
+
 namespace dledger::broker {
 
 std::string BrokerOptions::broker_address() const {
@@ -91,6 +93,17 @@ Result<BrokerOptions> BrokerOptions::from_properties(const Properties& props) {
   DLEDGER_TRY_ASSIGN(
       o.log_level, props.get_enum("logLevel", "info", {"trace", "debug", "info", "warn", "error"}));
   DLEDGER_TRY_ASSIGN(o.ledger, ledger::LedgerOptions::from_properties(props));
+  std::string broker_peers;
+  DLEDGER_TRY_ASSIGN(broker_peers, props.get_string("brokerPeers", std::string()));
+  if (!broker_peers.empty()) {
+    auto members = raft::membership_from_peers(broker_peers, o.ledger.self_name);
+    if (!members.ok()) {
+      return make_error(ErrorCode::kInvalidArgument, "brokerPeers = '" + broker_peers + "' (" +
+                                                         props.origin("brokerPeers") +
+                                                         "): " + members.error().message);
+    }
+    for (const auto& member : members->members) o.broker_peers[member.id] = member.address;
+  }
 #undef DLEDGER_TRY_ASSIGN
   return o;
 }

@@ -18,11 +18,16 @@
 //   remotingIoThreads        remoting server io threads [2]
 //   maxSuspendedPulls        long-polling pulls held at once; beyond, answered at once [10000]
 //   logLevel                 trace | debug | info | warn | error [info]
+//   brokerPeers              remoting addresses of the group's members, dLegerPeers format
+//                            ("n0-10.0.0.1:10911;n1-..."); a follower forwards leader-only
+//                            requests to the leader's entry [derived: the leader's dLegerPeers
+//                            host with this broker's listenPort]
 // Every invalid value is an error naming the key and the value. Unknown keys are reported by
 // unknown_keys (the program warns about them).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +48,7 @@ struct BrokerOptions {
   int remoting_io_threads = 2;
   std::uint32_t max_suspended_pulls = 10000;
   std::string log_level = "info";
+  std::map<raft::NodeId, std::string> broker_peers;  // brokerPeers, empty when absent
   ledger::LedgerOptions ledger;
 
   // "brokerIP1:listenPort", the address registered with the name servers.

@@ -1,5 +1,13 @@
-// HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38): the consumer
-// registry (local to this replica: clients heart-beat to every broker they use).
+// HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38): consumer-group
+// membership, the same wherever a client connected.
+//
+// The leader's ConsumerRegistry is the group's membership. A follower records a heartbeat or an
+// unregistration in its own registry too (its pulls use the subscriptions) and forwards it to the
+// leader; when a client's connection to a follower closes, the follower sends the leader an
+// UNREGISTER_CLIENT for each (group, client) it forgot. GET_CONSUMER_LIST_BY_GROUP is answered by
+// the leader (forwarded, see leader_only in broker_handlers.cpp).
+#include <spdlog/spdlog.h>
+
 #include "broker/broker/broker_handlers.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
@@ -8,7 +16,18 @@
 namespace dledger::broker {
 
 namespace resp = remoting::response_code;
+namespace rc = remoting::request_code;
 using remoting::RemotingCommand;
+
+namespace {
+
+// A forwarded request reaching a follower is refused by maybe_forward; only what a client sent
+// to this replica itself, or what reaches the leader, changes the local registry.
+bool should_record(BrokerContext& context, const RemotingCommand& request) {
+  return context.store->is_leader() || !request.ext_fields.contains(kForwardedFromField);
+}
+
+}  // namespace
 
 frontend::Handler make_heartbeat_handler(BrokerContext& context) {
   return [&context](const RemotingCommand& request, frontend::Connection& conn,
@@ -18,7 +37,13 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context) {
       respond(remoting::make_response(request, resp::kSystemError, heartbeat.error().message));
       return;
     }
-    context.consumers.heartbeat(*heartbeat, conn.id());
+    if (should_record(context, request)) context.consumers.heartbeat(*heartbeat, conn.id());
+    if (heartbeat->consumers.empty()) {
+      // Producers only: membership is about consumer groups, nothing to tell the leader.
+      respond(remoting::make_response(request, resp::kSuccess));
+      return;
+    }
+    if (context.forwarder->maybe_forward(request, respond)) return;
     respond(remoting::make_response(request, resp::kSuccess));
   };
 }
@@ -31,13 +56,39 @@ frontend::Handler make_unregister_client_handler(BrokerContext& context) {
       respond(remoting::make_response(request, resp::kSystemError, header.error().message));
       return;
     }
-    if (header->consumer_group) {
-      context.consumers.unregister(header->client_id, header->consumer_group);
-    } else if (!header->producer_group) {
-      context.consumers.unregister(header->client_id, std::nullopt);
+    if (should_record(context, request)) {
+      if (header->consumer_group) {
+        context.consumers.unregister(header->client_id, header->consumer_group);
+      } else if (!header->producer_group) {
+        context.consumers.unregister(header->client_id, std::nullopt);
+      }
     }
+    if (!header->consumer_group && header->producer_group) {
+      respond(remoting::make_response(request, resp::kSuccess));
+      return;
+    }
+    if (context.forwarder->maybe_forward(request, respond)) return;
     respond(remoting::make_response(request, resp::kSuccess));
   };
+}
+
+void client_connection_closed(BrokerContext& context, frontend::ConnectionId connection_id) {
+  auto forgotten = context.consumers.connection_closed(connection_id);
+  if (forgotten.empty() || context.store->is_leader()) return;
+  for (const auto& [group, client_id] : forgotten) {
+    RemotingCommand unregister = remoting::make_request(rc::kUnregisterClient, 0);
+    unregister.ext_fields["clientID"] = client_id;
+    unregister.ext_fields["consumerGroup"] = group;
+    context.forwarder->send_to_leader(std::move(unregister), [group = group, client_id = client_id](
+                                                                 Result<RemotingCommand> reply) {
+      if (!reply.ok()) {
+        // The leader forgets the client when its heartbeats stop (120 s) or when the
+        // forwarding connection closes.
+        spdlog::debug("cannot tell the leader that client {} of group {} left: {}", client_id,
+                      group, reply.error().to_string());
+      }
+    });
+  }
 }
 
 frontend::Handler make_consumer_list_handler(BrokerContext& context) {

@@ -28,13 +28,19 @@ void ConsumerRegistry::unregister(const std::string& client_id,
   }
 }
 
-void ConsumerRegistry::connection_closed(std::uint64_t connection_id) {
+std::vector<std::pair<std::string, std::string>> ConsumerRegistry::connection_closed(
+    std::uint64_t connection_id) {
   std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::string>> forgotten;
   for (auto it = groups_.begin(); it != groups_.end();) {
-    std::erase_if(it->second,
-                  [&](const auto& kv) { return kv.second.connection_id == connection_id; });
+    std::erase_if(it->second, [&](const auto& kv) {
+      if (kv.second.connection_id != connection_id) return false;
+      forgotten.emplace_back(it->first, kv.first);
+      return true;
+    });
     it = it->second.empty() ? groups_.erase(it) : std::next(it);
   }
+  return forgotten;
 }
 
 void ConsumerRegistry::expire_locked() {

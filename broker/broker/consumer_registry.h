@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/remoting/heartbeat.h"
@@ -28,8 +29,9 @@ class ConsumerRegistry {
   void heartbeat(const remoting::HeartbeatData& heartbeat, std::uint64_t connection_id);
   // Forgets the client in `group`, or in every group when `group` is nullopt.
   void unregister(const std::string& client_id, const std::optional<std::string>& group);
-  // Forgets every client last seen on that connection.
-  void connection_closed(std::uint64_t connection_id);
+  // Forgets every client last seen on that connection; returns the (group, clientID) pairs it
+  // forgot (a follower tells the leader about them, see client_handlers.cpp).
+  std::vector<std::pair<std::string, std::string>> connection_closed(std::uint64_t connection_id);
   // Live client ids of the group, sorted.
   std::vector<std::string> consumers(const std::string& group);
   // The subscription of `topic` any live client of the group declared, if any.

@@ -94,6 +94,14 @@ class BrokerGroup {
       EXPECT_TRUE(client.ok());
       r.client = std::move(client).value();
     }
+    // Followers forward leader-only requests to the leader's remoting port (bound above).
+    for (auto& r : replicas_) {
+      for (int j = 0; j < 3; ++j) {
+        r.handlers->context().forwarder->set_client_address(
+            static_cast<raft::NodeId>(j),
+            "127.0.0.1:" + std::to_string(replicas_[j].server->port()));
+      }
+    }
   }
   ~BrokerGroup() {
     for (auto& r : replicas_) {
@@ -318,9 +326,11 @@ TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
   EXPECT_NE(after->code, resp::kSuccess);
 }
 
-TEST_F(BrokerHandlersTest, SendToAFollowerIsRefusedNamingTheLeader) {
-  auto reply = follower().invoke_sync(
-      send_request(rc::kSendMessageV2, 0, "to-follower", remoting::SerializeType::kJson), 10s);
+TEST_F(BrokerHandlersTest, ForwardedSendReachingAFollowerIsRefusedNamingTheLeader) {
+  RemotingCommand send =
+      send_request(rc::kSendMessageV2, 0, "to-follower", remoting::SerializeType::kJson);
+  send.ext_fields[kForwardedFromField] = "n9";
+  auto reply = follower().invoke_sync(send, 10s);
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->code, resp::kServiceNotAvailable);
   EXPECT_NE(reply->remark.value_or("").find("n" + std::to_string(master_)), std::string::npos)

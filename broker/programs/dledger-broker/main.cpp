@@ -170,6 +170,9 @@ int run(int argc, char** argv) {
   broker::BrokerHandlers::Options handler_options;
   handler_options.max_suspended_pulls = options.max_suspended_pulls;
   handler_options.ledger = ledger_server.get();
+  handler_options.forwarding.self_name = self;
+  handler_options.forwarding.client_addresses = options.broker_peers;
+  handler_options.forwarding.self_listen_port = options.listen_port;
   auto handlers = std::make_unique<broker::BrokerHandlers>(*message_store, handler_options);
   frontend::RemotingServer::Options server_options;
   server_options.host = "0.0.0.0";
