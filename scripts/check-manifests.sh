@@ -14,6 +14,11 @@
 #      targets with expr, unique panel ids
 #   7. promtool check rules + promtool test rules (tests/packaging/alerts_test.yml)
 #   8. Dockerfile structure (stages, targets, non-root user, install-deps.sh, preset)
+#   9. docs/configuration.md: CRD table generated from deploy/crds is current, every broker.conf
+#      key the programs read is documented (tests/packaging/check_docs.py)
+# The Prometheus end-to-end check (a real server scraping a local group and the operator; every
+# dashboard panel returns data) needs the programs: it is the ctest
+# PrometheusScrapesGroupAndEveryDashboardPanelHasData (tests/packaging/prometheus_e2e.py).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -225,6 +230,9 @@ echo "PrometheusRule objects checked with promtool: $n_rules"
 
 step "8. Dockerfile"
 tests/packaging/check-dockerfile.sh Dockerfile .dockerignore || fail "Dockerfile structure"
+
+step "9. docs/configuration.md"
+python3 tests/packaging/check_docs.py --root "$ROOT" || fail "docs/configuration.md out of date (tests/packaging/check_docs.py)"
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -13,7 +13,7 @@ PACKAGES=(
   prometheus-cpp-dev libcpprest-dev libssl-dev zlib1g-dev
   libasio-dev nlohmann-json3-dev libcli11-dev
   iproute2 procps curl python3
-  prometheus
+  prometheus python3-yaml
 )
 
 missing=()
