@@ -1,6 +1,7 @@
 #include "broker/broker/broker_handlers.h"
 
 #include "broker/remoting/codes.h"
+#include "broker/remoting/pull_header.h"
 
 namespace dledger::broker {
 
@@ -37,13 +38,33 @@ frontend::Handler leader_only(BrokerContext& context, frontend::Handler handler)
   };
 }
 
+frontend::Handler with_pull_commit_forwarding(BrokerContext& context, frontend::Handler pull) {
+  return
+      [&context, pull = std::move(pull)](const remoting::RemotingCommand& request,
+                                         frontend::Connection& conn, frontend::Responder respond) {
+        if (!context.store->is_leader()) {
+          auto header = remoting::parse_pull_message_request(request);
+          if (header.ok() && header->has_commit_offset() && header->commit_offset >= 0) {
+            remoting::RemotingCommand commit = remoting::make_request(rc::kUpdateConsumerOffset, 0);
+            commit.ext_fields = {{"consumerGroup", header->consumer_group},
+                                 {"topic", header->topic},
+                                 {"queueId", std::to_string(header->queue_id)},
+                                 {"commitOffset", std::to_string(header->commit_offset)}};
+            commit.flag |= remoting::kFlagOneway;
+            context.forwarder->send_to_leader(std::move(commit), {});
+          }
+        }
+        pull(request, conn, std::move(respond));
+      };
+}
+
 void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   BrokerContext& c = *context_;
   auto send = leader_only(c, make_send_handler(c));
   server.register_handler(rc::kSendMessage, send);
   server.register_handler(rc::kSendMessageV2, send);
   server.register_handler(rc::kSendBatchMessage, send);
-  server.register_handler(rc::kPullMessage, make_pull_handler(c));
+  server.register_handler(rc::kPullMessage, with_pull_commit_forwarding(c, make_pull_handler(c)));
   server.register_handler(rc::kHeartBeat, make_heartbeat_handler(c));
   server.register_handler(rc::kUnregisterClient, make_unregister_client_handler(c));
   server.register_handler(rc::kGetConsumerListByGroup,

@@ -82,6 +82,9 @@ frontend::Handler make_lock_batch_handler(BrokerContext& context);
 frontend::Handler make_unlock_batch_handler(BrokerContext& context);
 // Connection close: forgets the clients of that connection (and tells the leader, on a follower).
 void client_connection_closed(BrokerContext& context, frontend::ConnectionId connection_id);
+// Wraps the pull handler: on a follower, a pull's piggy-backed commit offset (sysFlag bit 1) is
+// sent to the leader as a oneway UPDATE_CONSUMER_OFFSET before the pull is served locally.
+frontend::Handler with_pull_commit_forwarding(BrokerContext& context, frontend::Handler pull);
 // Wraps a handler of a leader-only request: on a follower the request is forwarded instead.
 frontend::Handler leader_only(BrokerContext& context, frontend::Handler handler);
 
