@@ -114,7 +114,7 @@ std::string ProcessGroup::log_path(int id) const {
   return dir_ + "/n" + std::to_string(id) + ".log";
 }
 
-Status ProcessGroup::start(int id, const std::string& peers) {
+Status ProcessGroup::start(int id, const std::string& peers, const std::string& member_config) {
   ReplicaSpec& r = replicas_.at(id);
   r.peers = peers;
   std::string admin_peers;
@@ -134,7 +134,8 @@ Status ProcessGroup::start(int id, const std::string& peers) {
         << "adminHost = 127.0.0.1\n"
         << "adminPort = " << r.admin_port << "\n"
         << "adminPeers = " << admin_peers << "\n"
-        << extra_config_ << "\n";
+        << extra_config_ << "\n"
+        << member_config << "\n";
     if (!out) return make_error(ErrorCode::kIo, "cannot write " + conf);
   }
   const std::string log = log_path(id);
@@ -188,6 +189,27 @@ bool ProcessGroup::running(int id) {
     return false;
   }
   return true;
+}
+
+std::optional<double> ProcessGroup::cpu_seconds(int id) const {
+  const ReplicaSpec& r = replicas_.at(id);
+  if (r.pid <= 0) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(r.pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // Fields after the parenthesised command name: state is field 3; utime 14, stime 15.
+  auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close_paren + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int n = 3; n <= 15 && fields >> field; ++n) {
+    if (n == 14) utime = std::stoull(field);
+    if (n == 15) stime = std::stoull(field);
+  }
+  const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
+  if (ticks_per_s <= 0) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(ticks_per_s);
 }
 
 Result<admin::ReplicaStatus> ProcessGroup::status(int id) const {

@@ -48,12 +48,17 @@ class ProcessGroup {
   std::string peer_address(int id) const;
   std::vector<int> ids() const;
 
-  // Writes the config (dLegerPeers = `peers`) and starts the process. Errors if fork/exec fails.
-  Status start(int id, const std::string& peers);
+  // Writes the config (dLegerPeers = `peers`, then the group's extra config, then
+  // `member_config`, e.g. "dLegerJoining = true\n") and starts the process. Errors if fork/exec
+  // fails.
+  Status start(int id, const std::string& peers, const std::string& member_config = "");
   void kill9(int id);
   // SIGTERM, then waits (bounded) for exit; returns the exit status (or -1 if it had to be killed).
   int terminate(int id);
   bool running(int id);
+  // CPU time (user + system, seconds) replica `id` has used so far, from /proc/<pid>/stat;
+  // nullopt when it is not running or the file cannot be read.
+  std::optional<double> cpu_seconds(int id) const;
 
   std::string data_dir(int id) const;
   std::string log_path(int id) const;
