@@ -93,6 +93,17 @@ Result<BrokerOptions> BrokerOptions::from_properties(const Properties& props) {
   DLEDGER_TRY_ASSIGN(
       o.log_level, props.get_enum("logLevel", "info", {"trace", "debug", "info", "warn", "error"}));
   DLEDGER_TRY_ASSIGN(o.ledger, ledger::LedgerOptions::from_properties(props));
+  DLEDGER_TRY_ASSIGN(o.group_address, props.get_string("brokerGroupAddress", std::string()));
+  if (!o.group_address.empty()) {
+    auto parsed = parse_namesrv_addresses(o.group_address);
+    if (!parsed.ok() || parsed->size() != 1 || parsed->front() != o.group_address) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "brokerGroupAddress = '" + o.group_address + "' (" +
+                            props.origin("brokerGroupAddress") +
+                            "): expected one host:port with a port in [1, 65535], the address "
+                            "of a service in front of every replica of the group");
+    }
+  }
   std::string broker_peers;
   DLEDGER_TRY_ASSIGN(broker_peers, props.get_string("brokerPeers", std::string()));
   if (!broker_peers.empty()) {

@@ -22,6 +22,11 @@
 //                            ("n0-10.0.0.1:10911;n1-..."); a follower forwards leader-only
 //                            requests to the leader's entry [derived: the leader's dLegerPeers
 //                            host with this broker's listenPort]
+//   brokerGroupAddress       group-address mode: one "host:port" in front of every replica (e.g.
+//                            a Kubernetes Service); the leader registers it, not its own address,
+//                            as the master (brokerId 0), so clients reconnect through it to a
+//                            live replica (which forwards writes) without a route refresh.
+//                            Followers still register their own addresses [none: direct mode]
 // Every invalid value is an error naming the key and the value. Unknown keys are reported by
 // unknown_keys (the program warns about them).
 #pragma once
@@ -49,6 +54,7 @@ struct BrokerOptions {
   std::uint32_t max_suspended_pulls = 10000;
   std::string log_level = "info";
   std::map<raft::NodeId, std::string> broker_peers;  // brokerPeers, empty when absent
+  std::string group_address;                         // brokerGroupAddress, empty in direct mode
   ledger::LedgerOptions ledger;
 
   // "brokerIP1:listenPort", the address registered with the name servers.

@@ -52,10 +52,15 @@ std::optional<std::int64_t> NameServerRegistrar::current_broker_id() {
   return static_cast<std::int64_t>(options_.self_id) + 1;
 }
 
+const std::string& NameServerRegistrar::advertised_address(std::int64_t broker_id) const {
+  if (broker_id == 0 && !options_.group_address.empty()) return options_.group_address;
+  return options_.broker_address;
+}
+
 void NameServerRegistrar::register_once(std::int64_t broker_id) {
   remoting::RegisterBrokerRequest header;
   header.broker_name = options_.broker_name;
-  header.broker_addr = options_.broker_address;
+  header.broker_addr = advertised_address(broker_id);
   header.cluster_name = options_.cluster_name;
   header.broker_id = broker_id;
   std::string body = remoting::write_register_broker_body(topic_config_body(store_));
@@ -100,7 +105,7 @@ void NameServerRegistrar::run() {
     if (broker_id) {
       if (broker_id != last_broker_id_) {
         spdlog::info("registering {} at {} as brokerId {}", options_.broker_name,
-                     options_.broker_address, *broker_id);
+                     advertised_address(*broker_id), *broker_id);
       }
       register_once(*broker_id);
     }

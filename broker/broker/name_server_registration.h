@@ -6,6 +6,8 @@
 //   every 500 ms and not registered meanwhile;
 //   follower with a known leader              -> self id number + 1 (n0 -> 1);
 //   no known leader (election)                -> not registered this round.
+// Group-address mode (Options::group_address not empty): registrations as master (brokerId 0)
+// advertise the group address instead of broker_address; followers advertise broker_address.
 // The body carries the store's topic configs. Failures are logged and retried next round; one
 // connection per name server is kept and reopened after an error. Runs on its own thread.
 #pragma once
@@ -33,6 +35,7 @@ class NameServerRegistrar {
     std::string cluster_name = "DefaultCluster";
     std::string broker_name;
     std::string broker_address;  // "ip:port" clients use
+    std::string group_address;   // "host:port" advertised as master's address; empty = direct
     std::vector<std::string> namesrv_addresses;
     std::chrono::milliseconds interval{30000};
     raft::NodeId self_id = raft::kNoNode;
@@ -50,6 +53,8 @@ class NameServerRegistrar {
 
   // The brokerId this replica would register with now, or nullopt (see the table above).
   std::optional<std::int64_t> current_broker_id();
+  // The address registered under `broker_id` (the group address for 0 in group-address mode).
+  const std::string& advertised_address(std::int64_t broker_id) const;
 
  private:
   void run();

@@ -130,6 +130,7 @@ int run(int argc, char** argv) {
   registrar_options.cluster_name = options.cluster_name;
   registrar_options.broker_name = options.broker_name;
   registrar_options.broker_address = options.broker_address();
+  registrar_options.group_address = options.group_address;
   registrar_options.namesrv_addresses = options.namesrv_addresses;
   registrar_options.interval = std::chrono::milliseconds(options.register_interval_ms);
   registrar_options.self_id = self_id;
