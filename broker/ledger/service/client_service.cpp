@@ -13,6 +13,9 @@ namespace dledger::service {
 namespace {
 
 constexpr std::size_t kReadChunkBytes = 64 * 1024;
+// Append requests decoded from one read are handed to the backend as one batch of at most this
+// many payload bytes (a single larger request still goes alone).
+constexpr std::size_t kMaxCoalescedBytes = 1 << 20;
 
 // Lets backend threads post to the I/O thread while it exists, and drop results after stop.
 struct Poster {
@@ -137,6 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!frame->has_value()) break;
       handle_frame(**frame);
     }
+    submit_coalesced();
     flush();
     read_more();
   }
@@ -154,20 +158,11 @@ class Session : public std::enable_shared_from_this<Session> {
       case FrameKind::kAppendRequest: {
         auto req = decode_append_request(frame.body, service_.options.limits);
         if (!req.ok()) return violation(req.error().message);
-        const auto count = static_cast<std::uint32_t>(req->entries.size());
-        ++inflight_;
-        std::weak_ptr<Session> weak = weak_from_this();
-        std::shared_ptr<Poster> poster = service_.poster;
-        service_.backend.append(std::move(req->entries),
-                                [weak, poster, id, count](Result<ledger::AppendResult> result) {
-                                  poster->post([weak, id, count, result = std::move(result)]() {
-                                    if (auto self = weak.lock())
-                                      self->on_append_done(id, count, result);
-                                  });
-                                });
+        coalesce(id, std::move(req->entries));
         return;
       }
       case FrameKind::kGetRequest: {
+        submit_coalesced();  // keep appends ahead of later requests of the same connection
         auto req = decode_get_request(frame.body);
         if (!req.ok()) return violation(req.error().message);
         auto entry = service_.backend.get(req->index);
@@ -185,14 +180,69 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void on_append_done(std::uint64_t id, std::uint32_t count,
-                      const Result<ledger::AppendResult>& result) {
-    --inflight_;
-    if (closed_) return;
-    if (result.ok()) {
-      encode_append_response(id, AppendResponse{result->index, result->term, count}, &out_);
+  // One append request inside a coalesced backend batch: its entries start `offset` entries
+  // after the batch's first index.
+  struct CoalescedRequest {
+    std::uint64_t id = 0;
+    std::uint32_t count = 0;
+    std::uint32_t offset = 0;
+  };
+
+  // Adds one decoded append request to the batch being built from this read. Consecutive
+  // requests become one backend append (one consensus proposal, one completion callback): the
+  // batch's entries are stored consecutively, so request k's first index is the batch's first
+  // index plus the entries of the requests before it. A failed batch fails each of its requests
+  // with the batch's error.
+  void coalesce(std::uint64_t id, std::vector<std::string> entries) {
+    std::size_t bytes = 0;
+    for (const auto& e : entries) bytes += e.size();
+    const std::size_t max_entries = service_.options.limits.max_batch_entries;
+    if (!coalesced_requests_.empty() &&
+        (coalesced_bytes_ + bytes > kMaxCoalescedBytes ||
+         coalesced_entries_.size() + entries.size() > max_entries)) {
+      submit_coalesced();
+    }
+    const auto offset = static_cast<std::uint32_t>(coalesced_entries_.size());
+    coalesced_requests_.push_back(
+        CoalescedRequest{id, static_cast<std::uint32_t>(entries.size()), offset});
+    coalesced_bytes_ += bytes;
+    if (coalesced_entries_.empty()) {
+      coalesced_entries_ = std::move(entries);
     } else {
-      reply_error(id, result.error());
+      for (auto& e : entries) coalesced_entries_.push_back(std::move(e));
+    }
+  }
+
+  void submit_coalesced() {
+    if (coalesced_requests_.empty()) return;
+    inflight_ += static_cast<std::uint32_t>(coalesced_requests_.size());
+    std::weak_ptr<Session> weak = weak_from_this();
+    std::shared_ptr<Poster> poster = service_.poster;
+    auto requests = std::make_shared<std::vector<CoalescedRequest>>(std::move(coalesced_requests_));
+    coalesced_requests_.clear();
+    coalesced_bytes_ = 0;
+    std::vector<std::string> entries = std::move(coalesced_entries_);
+    coalesced_entries_.clear();
+    service_.backend.append(std::move(entries),
+                            [weak, poster, requests](Result<ledger::AppendResult> result) {
+                              poster->post([weak, requests, result = std::move(result)]() {
+                                if (auto self = weak.lock())
+                                  self->on_append_done(*requests, result);
+                              });
+                            });
+  }
+
+  void on_append_done(const std::vector<CoalescedRequest>& requests,
+                      const Result<ledger::AppendResult>& result) {
+    inflight_ -= static_cast<std::uint32_t>(requests.size());
+    if (closed_) return;
+    for (const CoalescedRequest& r : requests) {
+      if (result.ok()) {
+        encode_append_response(
+            r.id, AppendResponse{result->index + r.offset, result->term, r.count}, &out_);
+      } else {
+        reply_error(r.id, result.error());
+      }
     }
     flush();
     read_more();
@@ -234,6 +284,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_;
   std::string writing_buffer_;
   std::uint32_t inflight_ = 0;
+  std::vector<CoalescedRequest> coalesced_requests_;
+  std::vector<std::string> coalesced_entries_;
+  std::size_t coalesced_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
   bool closed_ = false;

@@ -9,6 +9,11 @@
 //
 // Per connection:
 //   - requests are pipelined; responses are written in completion order with their request id;
+//   - the append requests decoded from one socket read (up to 1 MiB of payload) are handed to
+//     ClientBackend::append as ONE batch, so a pipelining client costs one consensus proposal
+//     and one completion per read instead of per request; each request still gets its own
+//     response (its first index = the batch's first index + the entries before it), and a
+//     failed batch answers each of its requests with the batch's error;
 //   - at most max_inflight_per_connection requests are outstanding; beyond that the service stops
 //     reading from the socket until responses drain (TCP back-pressure instead of unbounded
 //     memory);

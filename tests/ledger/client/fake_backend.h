@@ -31,6 +31,8 @@ class FakeBackend : public service::ClientBackend {
     }
     ledger::AppendResult result{log_.size() + 1, term_};
     for (auto& e : entries) log_.push_back(std::move(e));
+    ++calls_;
+    held_entries_ += hold_ ? entries.size() : 0;
     if (hold_) {
       held_.emplace_back(result, std::move(done));
       return;
@@ -66,9 +68,15 @@ class FakeBackend : public service::ClientBackend {
     std::lock_guard<std::mutex> lock(mu_);
     hold_ = hold;
   }
+  // Entries of the parked appends (a batch of n counts n).
   std::size_t held_count() {
     std::lock_guard<std::mutex> lock(mu_);
-    return held_.size();
+    return held_entries_;
+  }
+  // append() calls that reached the backend (the service may coalesce requests into one).
+  std::size_t calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
   }
   // Completes every parked append, the last one first.
   void release_held_in_reverse() {
@@ -76,6 +84,7 @@ class FakeBackend : public service::ClientBackend {
     {
       std::lock_guard<std::mutex> lock(mu_);
       held.swap(held_);
+      held_entries_ = 0;
     }
     std::reverse(held.begin(), held.end());
     for (auto& [result, done] : held) done(result);
@@ -93,6 +102,8 @@ class FakeBackend : public service::ClientBackend {
   std::vector<std::string> log_;
   std::optional<Error> fail_with_;
   bool hold_ = false;
+  std::size_t held_entries_ = 0;
+  std::size_t calls_ = 0;
   std::vector<std::pair<ledger::AppendResult, ledger::AppendCallback>> held_;
 };
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "broker/ledger/service/client_service.h"
@@ -334,6 +335,97 @@ TEST(ClientService, MalformedFrameClosesOnlyThatConnection) {
   auto r = client->append_sync("still ok");
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->index, 2u);
+}
+
+// A raw connection to a ClientService, for tests that control exactly which bytes go out.
+struct RawConnection {
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+
+  explicit RawConnection(std::uint16_t port) {
+    socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  struct Response {
+    service::FrameKind kind;
+    std::string body;
+  };
+  // Reads until `count` response frames arrived; keyed by request id (empty on a read error).
+  std::map<std::uint64_t, Response> read_responses(std::size_t count) {
+    service::FrameReader reader(service::FrameLimits{});
+    std::map<std::uint64_t, Response> responses;
+    char buffer[4096];
+    while (responses.size() < count) {
+      std::error_code ec;
+      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+      if (ec) return {};
+      reader.feed(buffer, n);
+      for (;;) {
+        auto frame = reader.next();
+        if (!frame.ok()) return {};
+        if (!frame->has_value()) break;
+        responses[(*frame)->header.request_id] =
+            Response{(*frame)->header.kind, std::string((*frame)->body)};
+      }
+    }
+    return responses;
+  }
+};
+
+// Requests that arrive in one read are one backend batch; every request still gets its own
+// response naming the index of its own first entry.
+TEST(ClientService, AppendRequestsReadTogetherShareOneBackendBatch) {
+  FakeBackend backend(0);
+  auto service = serve(backend);
+  RawConnection raw(service->port());
+  // Request r carries r + 1 entries "r.0", "r.1", ...; all frames go out in one write.
+  constexpr int kRequests = 8;
+  std::string frames;
+  for (int r = 0; r < kRequests; ++r) {
+    std::vector<std::string> entries;
+    for (int e = 0; e <= r; ++e) entries.push_back(std::to_string(r) + "." + std::to_string(e));
+    service::encode_append_request(100 + r, entries, &frames);
+  }
+  asio::write(raw.socket, asio::buffer(frames));
+  auto responses = raw.read_responses(kRequests);
+  ASSERT_EQ(responses.size(), static_cast<std::size_t>(kRequests));
+
+  const auto log = backend.log();
+  ASSERT_EQ(log.size(), static_cast<std::size_t>(kRequests * (kRequests + 1) / 2));
+  for (int r = 0; r < kRequests; ++r) {
+    const auto& response = responses.at(100 + r);
+    ASSERT_EQ(response.kind, service::FrameKind::kAppendResponse);
+    auto append = service::decode_append_response(response.body);
+    ASSERT_TRUE(append.ok()) << append.error().message;
+    EXPECT_EQ(append->count, static_cast<std::uint32_t>(r + 1));
+    for (int e = 0; e <= r; ++e) {
+      EXPECT_EQ(log.at(append->first_index - 1 + e), std::to_string(r) + "." + std::to_string(e));
+    }
+  }
+  // One write of 8 small frames is one read on loopback: fewer backend calls than requests.
+  EXPECT_LT(backend.calls(), static_cast<std::size_t>(kRequests));
+}
+
+// A failed batch answers each of its requests with the batch's error.
+TEST(ClientService, FailedBatchAnswersEveryRequestWithTheError) {
+  FakeBackend backend(0);
+  backend.fail_with(make_error(ErrorCode::kOverloaded, "too many appends"));
+  auto service = serve(backend);
+  RawConnection raw(service->port());
+  std::string frames;
+  for (int r = 0; r < 5; ++r) service::encode_append_request(7 + r, {"x"}, &frames);
+  asio::write(raw.socket, asio::buffer(frames));
+  auto responses = raw.read_responses(5);
+  std::set<std::uint64_t> answered;
+  for (const auto& [id, response] : responses) {
+    ASSERT_EQ(response.kind, service::FrameKind::kErrorResponse);
+    auto error = service::decode_error_response(response.body);
+    ASSERT_TRUE(error.ok());
+    EXPECT_EQ(error->code, ErrorCode::kOverloaded);
+    EXPECT_EQ(error->message, "too many appends");
+    answered.insert(id);
+  }
+  EXPECT_EQ(answered, (std::set<std::uint64_t>{7, 8, 9, 10, 11}));
+  EXPECT_TRUE(backend.log().empty());
 }
 
 TEST(LedgerClient, MalformedServerFrameDropsTheConnectionAndReportsWhy) {
