@@ -13,6 +13,7 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
   context_->store = &store;
   context_->max_pull_bytes = options.max_pull_bytes;
   context_->ledger = options.ledger;
+  context_->metrics = options.metrics;
   context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
   store::MessageStore* s = &store;
   context_->forwarder = std::make_unique<LeaderForwarder>(

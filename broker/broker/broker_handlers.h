@@ -34,6 +34,8 @@
 
 namespace dledger::broker {
 
+class BrokerMetrics;
+
 struct BrokerContext {
   store::MessageStore* store = nullptr;
   ledger::LedgerServer* ledger = nullptr;  // to read back a message by physical offset (36)
@@ -43,6 +45,7 @@ struct BrokerContext {
   std::uint64_t max_pull_bytes = 4u << 20;
   std::unique_ptr<LeaderForwarder> forwarder;  // follower -> leader (leader_forwarder.h)
   QueueLockTable locks;                        // LOCK_BATCH_MQ, used while leading
+  BrokerMetrics* metrics = nullptr;            // optional (broker_metrics.h)
 };
 
 class BrokerHandlers {
@@ -54,6 +57,8 @@ class BrokerHandlers {
     ledger::LedgerServer* ledger = nullptr;
     // How a follower reaches the leader (self name, brokerPeers addresses, listen port).
     LeaderForwarder::Options forwarding;
+    // Counts sends and pulls when set; must outlive the handlers.
+    BrokerMetrics* metrics = nullptr;
   };
   BrokerHandlers(store::MessageStore& store, Options options);
   ~BrokerHandlers();

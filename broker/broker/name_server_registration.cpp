@@ -9,7 +9,28 @@
 namespace dledger::broker {
 
 NameServerRegistrar::NameServerRegistrar(Options options, store::MessageStore& store)
-    : options_(std::move(options)), store_(store) {}
+    : options_(std::move(options)), store_(store) {
+  for (const auto& address : options_.namesrv_addresses) {
+    registrations_[address] = Registration{address, false, -1};
+  }
+}
+
+std::vector<NameServerRegistrar::Registration> NameServerRegistrar::registrations() const {
+  std::lock_guard lock(registrations_mu_);
+  std::vector<Registration> out;
+  out.reserve(registrations_.size());
+  for (const auto& [address, registration] : registrations_) out.push_back(registration);
+  return out;
+}
+
+void NameServerRegistrar::record_outcome(const std::string& address, bool registered,
+                                         std::int64_t broker_id) {
+  std::lock_guard lock(registrations_mu_);
+  Registration& r = registrations_[address];
+  r.namesrv_address = address;
+  r.registered = registered;
+  r.broker_id = registered ? broker_id : -1;
+}
 
 NameServerRegistrar::~NameServerRegistrar() {
   stop();
@@ -70,6 +91,7 @@ void NameServerRegistrar::register_once(std::int64_t broker_id) {
       auto connected = frontend::RemotingClient::connect(address);
       if (!connected.ok()) {
         spdlog::warn("register with name server {}: {}", address, connected.error().to_string());
+        record_outcome(address, false, broker_id);
         continue;
       }
       client = std::move(connected).value();
@@ -83,12 +105,14 @@ void NameServerRegistrar::register_once(std::int64_t broker_id) {
       spdlog::warn("register with name server {}: {}", address, reply.error().to_string());
       client->close();
       client.reset();
+      record_outcome(address, false, broker_id);
       continue;
     }
     if (reply->code != remoting::response_code::kSuccess) {
       spdlog::warn("name server {} refused the registration: code {} {}", address, reply->code,
                    reply->remark.value_or(""));
     }
+    record_outcome(address, reply->code == remoting::response_code::kSuccess, broker_id);
   }
 }
 

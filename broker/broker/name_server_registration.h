@@ -56,9 +56,20 @@ class NameServerRegistrar {
   // The address registered under `broker_id` (the group address for 0 in group-address mode).
   const std::string& advertised_address(std::int64_t broker_id) const;
 
+  // Outcome of the last REGISTER_BROKER sent to each name server (for metrics): `registered` is
+  // true when that name server answered SUCCESS, false after an error or a refusal, and for a
+  // name server not tried yet. Thread-safe.
+  struct Registration {
+    std::string namesrv_address;
+    bool registered = false;
+    std::int64_t broker_id = -1;  // brokerId of the last successful registration, -1 when none
+  };
+  std::vector<Registration> registrations() const;
+
  private:
   void run();
   void register_once(std::int64_t broker_id);
+  void record_outcome(const std::string& address, bool registered, std::int64_t broker_id);
 
   Options options_;
   store::MessageStore& store_;
@@ -69,6 +80,8 @@ class NameServerRegistrar {
   std::thread thread_;
   std::map<std::string, std::unique_ptr<frontend::RemotingClient>> clients_;  // thread only
   std::optional<std::int64_t> last_broker_id_;
+  mutable std::mutex registrations_mu_;
+  std::map<std::string, Registration> registrations_;  // by name server address
 };
 
 }  // namespace dledger::broker

@@ -95,6 +95,14 @@ frontend::Handler make_send_back_handler(BrokerContext& context) {
     properties[std::string(remoting::property_key::kOriginMessageId)] =
         header->origin_msg_id.value_or(
             remoting::encode_offset_msg_id(copy.store_host, header->offset));
+    const std::string delay_key(remoting::property_key::kDelayTimeLevel);
+    if (dead) {
+      properties.erase(delay_key);
+    } else {
+      const std::int32_t level =
+          header->delay_level == 0 ? 3 + copy.reconsume_times : header->delay_level;
+      properties[delay_key] = std::to_string(level);
+    }
     auto encoded = remoting::encode_message_properties(properties);
     if (!encoded.ok()) {
       respond(remoting::make_response(request, resp::kSystemError, encoded.error().message));

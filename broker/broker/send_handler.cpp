@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "broker/broker/broker_handlers.h"
+#include "broker/broker/broker_metrics.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/message_codec.h"
 #include "broker/remoting/send_header.h"
@@ -71,7 +72,14 @@ frontend::Handler make_send_handler(BrokerContext& context) {
     base.reconsume_times = header->reconsume_times;
 
     BrokerContext* ctx = &context;
-    auto done = [ctx, opaque_request = request, respond](Result<store::PutResult> result) {
+    auto done = [ctx, opaque_request = request, respond, topic_name = header->topic,
+                 arrived = std::chrono::steady_clock::now()](Result<store::PutResult> result) {
+      if (ctx->metrics) {
+        ctx->metrics->on_send_done(
+            topic_name, result.ok(),
+            result.ok() ? std::max<std::size_t>(1, result->msg_ids.size()) : 0,
+            opaque_request.body.size(), arrived);
+      }
       if (!result.ok()) {
         respond(remoting::make_response(opaque_request, response_code_for(result.error()),
                                         remark_for(result.error())));

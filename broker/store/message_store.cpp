@@ -362,6 +362,15 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     // A follower's topic table may lag: answer NotLeader (with the leader) before judging topics.
     if (!leading.load()) return done(not_leader_error());
     if (Status s = check_writable(messages); !s.ok()) return done(s.error());
+    if (!batch && !options.delay_levels_ms.empty() && messages.front().topic != kScheduleTopic) {
+      // Delayed message: its real topic is writable (checked above); park it in the schedule
+      // topic, which needs no topic config (delay_levels.h).
+      auto level = delay_level_of(messages.front(), options.delay_levels_ms.size());
+      if (!level.ok()) return done(level.error());
+      if (*level > 0) {
+        if (Status s = schedule_delayed(messages.front(), *level); !s.ok()) return done(s.error());
+      }
+    }
     std::int64_t now = options.clock_ms();
     for (auto& m : messages) {
       m.store_timestamp_ms = now;
@@ -569,12 +578,19 @@ Result<GetMessagesResult> MessageStore::get_messages(const std::string& topic,
                                                      std::int32_t queue_id, std::int64_t offset,
                                                      std::uint32_t max_count,
                                                      std::uint64_t max_bytes) {
+  return get_messages(topic, queue_id, offset, max_count, max_bytes, MessageFilter(), max_count);
+}
+
+Result<GetMessagesResult> MessageStore::get_messages(
+    const std::string& topic, std::int32_t queue_id, std::int64_t offset, std::uint32_t max_count,
+    std::uint64_t max_bytes, const MessageFilter& filter, std::uint32_t max_scan) {
   if (!core_->started.load()) return stopped_error();
   max_count = std::max<std::uint32_t>(max_count, 1);
+  max_scan = std::max(max_scan, max_count);
   ReadPlan plan;
   {
     std::shared_lock lock(core_->state_mu);
-    plan = core_->state.plan_read(topic, queue_id, offset, max_count);
+    plan = core_->state.plan_read(topic, queue_id, offset, filter ? max_scan : max_count);
   }
   GetMessagesResult result;
   result.status = plan.status;
@@ -590,7 +606,7 @@ Result<GetMessagesResult> MessageStore::get_messages(const std::string& topic,
         if (!entry.ok()) return entry.error();
         return std::move(entry->data);
       },
-      max_bytes);
+      max_bytes, filter, max_count);
   if (!built.ok()) {
     if (built.error().code == ErrorCode::kOutOfRange) {
       // Retention removed the entry after the plan was made.
@@ -604,6 +620,7 @@ Result<GetMessagesResult> MessageStore::get_messages(const std::string& topic,
   }
   result.records = std::move(built->records);
   result.count = built->count;
+  result.skipped = built->skipped;
   result.next_begin_offset = built->next_begin_offset;
   return result;
 }
@@ -666,6 +683,16 @@ std::optional<std::int64_t> MessageStore::query_offset(const std::string& group,
                                                        std::int32_t queue_id) const {
   std::shared_lock lock(core_->state_mu);
   return core_->state.consumer_offset(ConsumerOffsetKey{group, topic, queue_id});
+}
+
+const std::vector<std::int64_t>& MessageStore::delay_levels_ms() const {
+  return core_->options.delay_levels_ms;
+}
+
+std::vector<std::pair<ConsumerOffsetKey, std::int64_t>> MessageStore::consumer_offsets() const {
+  std::shared_lock lock(core_->state_mu);
+  const auto& offsets = core_->state.consumer_offsets();
+  return {offsets.begin(), offsets.end()};
 }
 
 Status MessageStore::update_topic(const TopicConfig& config) {

@@ -34,13 +34,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/base/result.h"
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/remoting/message_codec.h"
+#include "broker/store/delay_levels.h"
 #include "broker/store/store_command.h"
 #include "broker/store/store_state.h"
+#include "broker/store/stored_records.h"
 
 namespace dledger::store {
 
@@ -64,6 +67,11 @@ struct MessageStoreOptions {
   // On start a valid checkpoint replaces the rebuild of the entries it covers.
   std::string checkpoint_dir;
   std::chrono::milliseconds checkpoint_interval{60000};
+  // Delay levels in ms (messageDelayLevel, delay_levels.h). put_message stores a message whose
+  // DELAY property is > 0 in SCHEDULE_TOPIC_XXXX instead (after checking its real topic is
+  // writable); a DelayScheduler moves it back when due. Empty: DELAY is ignored. Batches
+  // (put_batch) are never delayed.
+  std::vector<std::int64_t> delay_levels_ms = default_delay_levels_ms();
 };
 
 struct PutResult {
@@ -84,6 +92,9 @@ struct GetMessagesResult {
   std::int64_t min_offset = 0;
   std::int64_t max_offset = 0;
   std::int64_t next_begin_offset = 0;
+  // Filtered reads only: entries the filter rejected. status kFound with count 0 and skipped > 0
+  // means nothing matched up to next_begin_offset (RocketMQ NO_MATCHED_MESSAGE).
+  std::uint32_t skipped = 0;
 };
 
 class MessageStore {
@@ -117,6 +128,13 @@ class MessageStore {
   Result<GetMessagesResult> get_messages(const std::string& topic, std::int32_t queue_id,
                                          std::int64_t offset, std::uint32_t max_count,
                                          std::uint64_t max_bytes);
+  // The same, returning only the messages `filter` accepts: looks at up to max_scan queue entries
+  // (at least max_count) from `offset`; rejected ones are skipped but next_begin_offset moves past
+  // them (see GetMessagesResult::skipped).
+  Result<GetMessagesResult> get_messages(const std::string& topic, std::int32_t queue_id,
+                                         std::int64_t offset, std::uint32_t max_count,
+                                         std::uint64_t max_bytes, const MessageFilter& filter,
+                                         std::uint32_t max_scan);
   std::int64_t min_offset(const std::string& topic, std::int32_t queue_id) const;
   std::int64_t max_offset(const std::string& topic, std::int32_t queue_id) const;
   std::int64_t search_offset_by_timestamp(const std::string& topic, std::int32_t queue_id,
@@ -135,12 +153,17 @@ class MessageStore {
                             std::int32_t queue_id, std::int64_t offset);
   std::optional<std::int64_t> query_offset(const std::string& group, const std::string& topic,
                                            std::int32_t queue_id) const;
+  // Every committed consumer offset (a copy of the applied state), ordered by key.
+  std::vector<std::pair<ConsumerOffsetKey, std::int64_t>> consumer_offsets() const;
 
   // Topics (create or update / delete go through the ledger; leader only).
   Status update_topic(const TopicConfig& config);
   Status delete_topic(const std::string& topic);
   std::optional<TopicConfig> topic(const std::string& name) const;
   std::vector<TopicConfig> topics() const;
+
+  // messageDelayLevel in ms (MessageStoreOptions::delay_levels_ms).
+  const std::vector<std::int64_t>& delay_levels_ms() const;
 
   // Progress and role.
   std::uint64_t applied_index() const;

@@ -42,7 +42,8 @@ const StoredMessage* message_at(const StoreCommand& command, std::uint32_t posit
 }  // namespace
 
 Result<StoredRecords> build_stored_records(const ReadPlan& plan, const LedgerEntryReader& reader,
-                                           std::uint64_t max_bytes) {
+                                           std::uint64_t max_bytes, const MessageFilter& filter,
+                                           std::uint32_t max_count) {
   StoredRecords out;
   out.next_begin_offset = plan.next_begin_offset;
   if (plan.entries.empty()) return out;
@@ -50,16 +51,19 @@ Result<StoredRecords> build_stored_records(const ReadPlan& plan, const LedgerEnt
   std::optional<std::uint64_t> cached_index;
   std::optional<StoreCommand> cached;
   for (const auto& [queue_offset, entry] : plan.entries) {
+    if (out.count >= max_count) break;
+    // Errors end the read; they are returned only when nothing was read or skipped before.
+    const bool nothing_read = out.count == 0 && out.skipped == 0;
     if (!cached_index || *cached_index != entry.ledger_index) {
       cached.reset();
       auto data = reader(entry.ledger_index);
       if (!data.ok()) {
-        if (out.count == 0) return data.error();
+        if (nothing_read) return data.error();
         break;
       }
       auto command = decode_command(*data);
       if (!command.ok()) {
-        if (out.count == 0) {
+        if (nothing_read) {
           return make_error(ErrorCode::kCorruption,
                             "ledger entry " + std::to_string(entry.ledger_index) +
                                 " behind queue offset " + std::to_string(queue_offset) + ": " +
@@ -72,13 +76,18 @@ Result<StoredRecords> build_stored_records(const ReadPlan& plan, const LedgerEnt
     }
     const StoredMessage* message = message_at(*cached, entry.batch_position);
     if (!message) {
-      if (out.count == 0) {
+      if (nothing_read) {
         return make_error(ErrorCode::kInternal, "ledger entry " +
                                                     std::to_string(entry.ledger_index) +
                                                     " has no message at batch position " +
                                                     std::to_string(entry.batch_position));
       }
       break;
+    }
+    if (filter && !filter(*message)) {
+      ++out.skipped;
+      out.next_begin_offset = queue_offset + 1;
+      continue;
     }
     remoting::MessageRecord record = to_message_record(
         *message, queue_offset, physical_offset_of(entry.ledger_index, entry.batch_position),

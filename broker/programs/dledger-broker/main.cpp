@@ -4,11 +4,12 @@
 //
 // Reads BrokerOptions (broker/broker/broker_options.h: broker.conf keys plus the ledger keys) and
 //   adminPeers    "n0-host:adminPort;..." to report the leader's admin endpoint [derived]
+//   messageDelayLevel  delay levels, default "1s 5s 10s 30s 1m ... 2h" (store/delay_levels.h)
 // Starts the LedgerServer (with the message store's snapshot hooks), the MessageStore, the
-// remoting server on listenPort with the broker's handlers, the admin HTTP server and the
-// name-server registration. Logs one line per role change. An invalid value exits with status 2
-// naming the key and value; a failure to start exits with status 1; SIGTERM / SIGINT stop
-// cleanly (exit 0).
+// remoting server on listenPort with the broker's handlers, the admin HTTP server (ledger and
+// broker metrics), the name-server registration and the delayed-message scheduler. Logs one line
+// per role change. An invalid value exits with status 2 naming the key and value; a failure to
+// start exits with status 1; SIGTERM / SIGINT stop cleanly (exit 0).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -19,12 +20,15 @@
 #include "broker/admin/ledger_metrics.h"
 #include "broker/base/properties.h"
 #include "broker/broker/broker_handlers.h"
+#include "broker/broker/broker_metrics.h"
 #include "broker/broker/broker_options.h"
 #include "broker/broker/name_server_registration.h"
 #include "broker/frontend/remoting_server.h"
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
+#include "broker/store/delay_levels.h"
+#include "broker/store/delay_scheduler.h"
 #include "broker/store/message_store.h"
 
 namespace {
@@ -86,6 +90,17 @@ int run(int argc, char** argv) {
               << "': expected an IPv4 or IPv6 address (" << store_host.error().message << ")\n";
     return kExitUsage;
   }
+  auto delay_text =
+      props.get_string("messageDelayLevel", std::string(store::kDefaultMessageDelayLevel));
+  if (!delay_text.ok()) {
+    std::cerr << "dledger-broker: " << delay_text.error().message << "\n";
+    return kExitUsage;
+  }
+  auto delay_levels = store::parse_delay_levels(*delay_text);
+  if (!delay_levels.ok()) {
+    std::cerr << "dledger-broker: " << delay_levels.error().message << "\n";
+    return kExitUsage;
+  }
   for (const auto& warning : props.warnings()) spdlog::warn("{}", warning);
   for (const auto& key : props.unused_keys()) {
     spdlog::warn("unknown key '{}' ({}) ignored", key, props.origin(key));
@@ -104,6 +119,7 @@ int run(int argc, char** argv) {
   store::MessageStoreOptions store_options;
   store_options.store_host = *store_host;
   store_options.checkpoint_dir = options.consume_queue_dir;
+  store_options.delay_levels_ms = std::move(delay_levels).value();
   auto message_store = std::make_unique<store::MessageStore>(store_options);
 
   spdlog::info("{}/{}: starting broker {} ({}), data in {}, peers {}", group, self,
@@ -168,12 +184,15 @@ int run(int argc, char** argv) {
         *last = s;
       });
 
+  auto broker_metrics =
+      std::make_unique<broker::BrokerMetrics>((*admin_server)->registry(), group, self);
   broker::BrokerHandlers::Options handler_options;
   handler_options.max_suspended_pulls = options.max_suspended_pulls;
   handler_options.ledger = ledger_server.get();
   handler_options.forwarding.self_name = self;
   handler_options.forwarding.client_addresses = options.broker_peers;
   handler_options.forwarding.self_listen_port = options.listen_port;
+  handler_options.metrics = broker_metrics.get();
   auto handlers = std::make_unique<broker::BrokerHandlers>(*message_store, handler_options);
   frontend::RemotingServer::Options server_options;
   server_options.host = "0.0.0.0";
@@ -193,8 +212,20 @@ int run(int argc, char** argv) {
     return kExitFailed;
   }
   registrar->start();
+  auto delay_scheduler =
+      std::make_unique<store::DelayScheduler>(*message_store, store::DelayScheduler::Options{});
+  delay_scheduler->start();
   auto refresher = std::make_unique<programs::MetricsRefresher>(
       *admin_backend, *ledger_server, *metrics, std::chrono::milliseconds(250));
+  broker::BrokerMetrics::Sources broker_sources;
+  broker_sources.store = message_store.get();
+  broker_sources.held_pulls = [h = handlers.get()] { return h->context().suspender->held(); };
+  broker_sources.connected_clients = [s = remoting_server.get()] {
+    return static_cast<std::size_t>(s->stats().connections_open);
+  };
+  broker_sources.registrations = [registrar_ptr] { return registrar_ptr->registrations(); };
+  auto broker_refresher = std::make_unique<broker::BrokerMetricsRefresher>(
+      *broker_metrics, std::move(broker_sources), std::chrono::milliseconds(250));
   spdlog::info("{}/{}: serving RocketMQ clients on port {}, admin on {}", group, self,
                remoting_server->port(), (*admin_server)->address());
 
@@ -202,6 +233,8 @@ int run(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   spdlog::info("{}/{}: {} received, stopping", group, self,
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  broker_refresher.reset();
+  delay_scheduler->stop();
   registrar->stop();
   handlers->stop();
   remoting_server->stop();
