@@ -26,6 +26,7 @@
 #include "broker/frontend/remoting_server.h"
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/server/ledger_server.h"
+#include "broker/programs/dledger-broker/runtime_info_handler.h"
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
 #include "broker/store/delay_levels.h"
 #include "broker/store/delay_scheduler.h"
@@ -201,6 +202,12 @@ int run(int argc, char** argv) {
   server_options.log_name = "broker";
   auto remoting_server = std::make_unique<frontend::RemotingServer>(server_options);
   handlers->register_with(*remoting_server);
+  remoting_server->register_handler(
+      remoting::request_code::kGetBrokerRuntimeInfo,
+      programs::make_runtime_info_handler(
+          {options.broker_name,
+           programs::advertised_admin_address(admin_host, options.broker_ip, admin_port)},
+          [admin_backend] { return admin_backend->status(); }));
   Status listening = remoting_server->start();
   if (!listening.ok()) {
     spdlog::error("{}/{}: cannot listen on port {}: {}", group, self, options.listen_port,

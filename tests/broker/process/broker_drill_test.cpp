@@ -1,0 +1,256 @@
+// The seed deployment's drill, automated with real processes on 127.0.0.1: dledger-namesrv and
+// three dledger-broker replicas started from broker.conf files in the seed's format, driven only
+// through dledgerctl (clusterList, updateTopic, topicList, sendMessage, consumeMessage), as an
+// operator would:
+//   produce and consume; clusterList shows exactly one BID 0; kill -9 the master; clusterList
+//   shows a new master; producing and consuming work; restart the old master: it returns as a
+//   slave and catches up; no acknowledged message is lost and no queue offset is used twice.
+// Every wait is bounded polling with a generous limit; nothing asserts a duration.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/programs/dledger-bench/broker_group.h"
+#include "tests/common/test_net.h"
+
+namespace dledger {
+namespace {
+
+using bench::BrokerGroup;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kTopic = "DrillTopic";
+constexpr const char* kCluster = "RaftCluster";
+
+// Fast elections and registrations keep the drill short; every replica fsyncs before
+// acknowledging (the default sync flush mode).
+constexpr const char* kFastTimers =
+    "electionTimeoutMinMs = 300\nelectionTimeoutMaxMs = 600\nheartbeatIntervalMs = 50\n"
+    "registerIntervalMs = 1000\n";
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs dledgerctl to completion, stdout and stderr captured separately.
+CtlRun dledgerctl(const std::string& dir, std::vector<std::string> args) {
+  const std::string out_path = dir + "/ctl.out";
+  const std::string err_path = dir + "/ctl.err";
+  std::vector<std::string> storage = {DLEDGERCTL_BINARY};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(DLEDGERCTL_BINARY, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CtlRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = slurp(out_path);
+  run.err = slurp(err_path);
+  return run;
+}
+
+struct Acked {
+  std::string body;
+  int queue_id = 0;
+  std::int64_t queue_offset = 0;
+};
+
+class BrokerDrillTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bench::BrokerGroupOptions options;
+    options.namesrv_binary = DLEDGER_NAMESRV_BINARY;
+    options.broker_binary = DLEDGER_BROKER_BINARY;
+    options.cluster_name = kCluster;
+    options.extra_config = kFastTimers;
+    group_ = std::make_unique<BrokerGroup>(options);
+    ASSERT_TRUE(group_->start_all().ok());
+  }
+
+  CtlRun ctl(std::vector<std::string> args) {
+    args.push_back("-n");
+    args.push_back(group_->namesrv_address());
+    return dledgerctl(group_->dir(), std::move(args));
+  }
+
+  // clusterList --json rows, or an empty array when it failed to run or to parse.
+  json cluster_rows() {
+    CtlRun run = ctl({"clusterList", "--json"});
+    json rows = json::parse(run.out, nullptr, false);
+    return rows.is_array() ? rows : json::array();
+  }
+
+  // Polls clusterList until `condition(rows)` holds; returns the last rows.
+  template <typename Condition>
+  json wait_for_cluster(Condition condition) {
+    json rows;
+    bool reached = testing::eventually(
+        [&] {
+          rows = cluster_rows();
+          if (condition(rows)) return true;
+          std::this_thread::sleep_for(100ms);
+          return false;
+        },
+        60s);
+    EXPECT_TRUE(reached) << "clusterList never reached the expected state; last: " << rows.dump(1);
+    return rows;
+  }
+
+  static std::vector<json> masters(const json& rows) {
+    std::vector<json> out;
+    for (const json& row : rows) {
+      if (row.value("brokerId", -1) == 0) out.push_back(row);
+    }
+    return out;
+  }
+
+  // Sends `count` messages "<prefix>-<i>" through dledgerctl sendMessage; records the acks.
+  void produce(const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+      const std::string body = prefix + "-" + std::to_string(i);
+      CtlRun run = ctl(
+          {"sendMessage", "-t", kTopic, "-p", body, "--tags", "drill", "--keys", body, "--json"});
+      ASSERT_EQ(run.exit_code, 0) << body << ": " << run.err;
+      json ack = json::parse(run.out, nullptr, false);
+      ASSERT_TRUE(ack.is_object()) << run.out;
+      EXPECT_EQ(ack.value("status", ""), "SEND_OK");
+      acked_.push_back({body, ack.value("queueId", -1), ack.value("queueOffset", -1LL)});
+    }
+  }
+
+  // Reads the whole topic back with consumeMessage and checks: every acknowledged message is
+  // there once, at the queue and offset its acknowledgement named; no (queue, offset) twice;
+  // offsets dense from 0 in every queue.
+  void expect_every_ack_consumable() {
+    CtlRun run = ctl({"consumeMessage", "-t", kTopic, "--max", "100000", "--json"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    json messages = json::parse(run.out, nullptr, false);
+    ASSERT_TRUE(messages.is_array()) << run.out;
+    std::map<std::pair<int, std::int64_t>, std::string> by_position;
+    std::map<int, std::set<std::int64_t>> offsets;
+    for (const json& m : messages) {
+      const auto position =
+          std::make_pair(m.value("queueId", -1), m.value("queueOffset", std::int64_t{-1}));
+      EXPECT_TRUE(by_position.emplace(position, m.value("body", "")).second)
+          << "queue " << position.first << " offset " << position.second << " read twice";
+      offsets[position.first].insert(position.second);
+      EXPECT_EQ(m.value("tags", ""), "drill");
+    }
+    for (const auto& [queue, seen] : offsets) {
+      ASSERT_FALSE(seen.empty());
+      EXPECT_EQ(*seen.begin(), 0) << "queue " << queue;
+      EXPECT_EQ(*seen.rbegin(), static_cast<std::int64_t>(seen.size()) - 1)
+          << "queue " << queue << " has a gap";
+    }
+    for (const Acked& ack : acked_) {
+      auto found = by_position.find({ack.queue_id, ack.queue_offset});
+      ASSERT_NE(found, by_position.end())
+          << "acknowledged " << ack.body << " (queue " << ack.queue_id << " offset "
+          << ack.queue_offset << ") is missing";
+      EXPECT_EQ(found->second, ack.body);
+    }
+  }
+
+  std::unique_ptr<BrokerGroup> group_;
+  std::vector<Acked> acked_;
+};
+
+TEST_F(BrokerDrillTest, MasterKillFailsOverWithoutLosingAcknowledgedMessages) {
+  // A group of three with exactly one master, as clusterList shows it.
+  json rows = wait_for_cluster([&](const json& r) {
+    return r.size() == 3 && masters(r).size() == 1 && masters(r)[0].value("role", "") == "leader";
+  });
+  ASSERT_EQ(masters(rows).size(), 1u);
+  for (const json& row : rows) {
+    EXPECT_EQ(row.value("cluster", ""), kCluster);
+    EXPECT_EQ(row.value("brokerName", ""), "RaftNode00");
+  }
+  const std::string old_master = masters(rows)[0].value("address", "");
+  const int old_id = group_->id_of_address(old_master);
+  ASSERT_GE(old_id, 0) << old_master;
+
+  CtlRun created = ctl({"updateTopic", "-c", kCluster, "-t", kTopic, "-r", "4", "-w", "4"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  ASSERT_TRUE(testing::eventually(
+      [&] { return ctl({"topicList"}).out.find(kTopic) != std::string::npos; }, 60s))
+      << "the name server never listed " << kTopic;
+
+  produce("before", 20);
+  expect_every_ack_consumable();
+
+  // kill -9 the master; a new one takes over BID 0.
+  group_->kill9_broker(old_id);
+  rows = wait_for_cluster([&](const json& r) {
+    auto m = masters(r);
+    return m.size() == 1 && m[0].value("address", "") != old_master &&
+           m[0].value("role", "") == "leader";
+  });
+  ASSERT_EQ(masters(rows).size(), 1u);
+  for (const json& row : rows) EXPECT_NE(row.value("address", ""), old_master);
+  const std::string new_master = masters(rows)[0].value("address", "");
+
+  produce("after-kill", 20);
+  expect_every_ack_consumable();
+
+  // The old master returns as a slave (BID = selfId + 1) and catches up (lag 0, same commit).
+  ASSERT_TRUE(group_->start_broker(old_id).ok());
+  rows = wait_for_cluster([&](const json& r) {
+    if (r.size() != 3 || masters(r).size() != 1) return false;
+    for (const json& row : r) {
+      if (row.value("address", "") != old_master) continue;
+      return row.value("brokerId", -1) == old_id + 1 && row.value("role", "") == "follower" &&
+             row["lag"].is_number() && row["lag"].get<std::int64_t>() == 0;
+    }
+    return false;
+  });
+  EXPECT_EQ(masters(rows).size(), 1u);
+  EXPECT_EQ(masters(rows)[0].value("address", ""), new_master);
+
+  produce("after-rejoin", 10);
+  expect_every_ack_consumable();
+  // The rejoined replica has every acknowledged entry: its commit index reaches the master's.
+  auto master_status = group_->status(group_->id_of_address(new_master));
+  ASSERT_TRUE(master_status.ok());
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        auto s = group_->status(old_id);
+        return s.ok() && s->commit_index >= master_status->commit_index &&
+               s->last_index >= master_status->last_index;
+      },
+      60s))
+      << "the old master never caught up to index " << master_status->last_index;
+  EXPECT_EQ(acked_.size(), 50u);
+}
+
+}  // namespace
+}  // namespace dledger
