@@ -10,6 +10,9 @@
 //       while a writer appends, SIGKILL the leader and measure kill -> first acknowledged append;
 //       restart the victim, wait until the group is healthy and the victim caught up; repeat.
 //       Prints every trial and p50/p99.
+//   dledger-bench restart --log-gib 1 --trials 3
+//       fill the log to 1 GiB, SIGKILL a follower, restart it: exec -> /readyz 200 and exec -> the
+//       leader sees its match index advance (restart_bench.h).
 //
 // Common flags: --replicas 3, --binary <dledger-ledger> (default: next to this program in the
 // build tree), -p key=value (extra replica config, repeatable), --keep-dir.
@@ -30,6 +33,7 @@
 #include "broker/admin/admin_client.h"
 #include "broker/ledger/client/ledger_client.h"
 #include "broker/programs/dledger-bench/process_group.h"
+#include "broker/programs/dledger-bench/restart_bench.h"
 
 namespace {
 
@@ -109,6 +113,17 @@ std::optional<double> scrape(const std::string& admin_address, const std::string
 struct Group {
   std::unique_ptr<bench::ProcessGroup> processes;
   std::vector<int> ids;
+
+  // CPU seconds used so far by all replicas together (nullopt if one cannot be read).
+  std::optional<double> replicas_cpu_seconds() const {
+    double total = 0;
+    for (int id : ids) {
+      auto s = processes->cpu_seconds(id);
+      if (!s) return std::nullopt;
+      total += *s;
+    }
+    return total;
+  }
 };
 
 Result<Group> start_group(const CommonFlags& flags) {
@@ -181,6 +196,7 @@ int run_ledger(const CommonFlags& flags, int entry_bytes, int inflight, double d
     });
   };
   auto fsyncs_before = scrape(leader_admin, "dledger_fsync_latency_seconds_count");
+  const auto cpu_before = g.replicas_cpu_seconds();
   const auto begin = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -195,6 +211,7 @@ int run_ledger(const CommonFlags& flags, int entry_bytes, int inflight, double d
     completed_in_window = latencies_ms.size();
   }
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - begin).count();
+  const auto cpu_after = g.replicas_cpu_seconds();
   auto fsyncs_after = scrape(leader_admin, "dledger_fsync_latency_seconds_count");
   {
     std::unique_lock<std::mutex> lock(mu);
@@ -224,6 +241,11 @@ int run_ledger(const CommonFlags& flags, int entry_bytes, int inflight, double d
     out["leader_fsyncs_per_s"] = nullptr;
     out["mean_entries_per_fsync"] = nullptr;
     out["fsync_metrics_note"] = "dledger_fsync_latency_seconds_count not exported by the leader";
+  }
+  // CPU per append across all replicas: robust to a busy machine, unlike appends/s.
+  if (cpu_before && cpu_after && completed_in_window > 0) {
+    out["replicas_cpu_us_per_append"] =
+        (*cpu_after - *cpu_before) * 1e6 / static_cast<double>(completed_in_window);
   }
   out["raw_fdatasync_4k"] = measure_fdatasync(g.processes->dir(), fsync_samples);
   std::cout << out.dump(2) << std::endl;
@@ -355,11 +377,29 @@ int main(int argc, char** argv) {
   CLI::App* failover = app.add_subcommand("failover", "Leader kill -> first acknowledged append");
   add_common(*failover, flags);
   failover->add_option("--trials", trials)->check(CLI::Range(1, 1000));
+  bench::RestartBenchOptions restart_options;
+  CLI::App* restart = app.add_subcommand("restart", "Follower restart with a large log");
+  add_common(*restart, flags);
+  restart->add_option("--log-gib", restart_options.log_gib)->check(CLI::Range(0.001, 64.0));
+  restart->add_option("--entry-bytes", restart_options.entry_bytes)->check(CLI::Range(1, 16 << 20));
+  restart->add_option("--fill-inflight", restart_options.fill_inflight)->check(CLI::Range(1, 4096));
+  restart->add_option("--trials", restart_options.trials)->check(CLI::Range(1, 1000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (ledger->parsed()) return run_ledger(flags, entry_bytes, inflight, duration_s, fsync_samples);
+  if (restart->parsed()) {
+    if (flags.replicas < 2) {
+      std::cerr << "dledger-bench restart: --replicas must be at least 2\n";
+      return 2;
+    }
+    if (flags.keep_dir) ::setenv("DLEDGER_KEEP_TEST_DIRS", "1", 1);
+    restart_options.replicas = flags.replicas;
+    restart_options.binary = flags.binary.empty() ? default_binary() : flags.binary;
+    restart_options.extra_config = extra_config(flags);
+    return bench::run_restart_bench(restart_options);
+  }
   return run_failover(flags, trials);
 }
