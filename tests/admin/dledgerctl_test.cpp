@@ -7,14 +7,23 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "broker/admin/admin_http_server.h"
+#include "broker/frontend/remoting_server.h"
+#include "broker/remoting/codes.h"
+#include "broker/remoting/message_properties.h"
+#include "broker/remoting/route_data.h"
+#include "broker/remoting/send_header.h"
 #include "tests/admin/fake_backend.h"
+#include "tests/common/test_net.h"
 
 #ifndef DLEDGERCTL_PATH
 #error "DLEDGERCTL_PATH must name the dledgerctl binary"
@@ -259,6 +268,255 @@ TEST_F(DledgerctlTest, UsageErrorsExitWithTwo) {
   }
   EXPECT_TRUE(leader_backend_->calls().empty());
   EXPECT_EQ(dledgerctl({"--help"}).exit_code, 0);
+}
+
+// ---- Broker commands (clusterList, topicList, updateTopic, sendMessage) against an in-process
+// fake name server and fake brokers speaking the remoting protocol.
+
+namespace rc = remoting::request_code;
+namespace resp = remoting::response_code;
+using remoting::RemotingCommand;
+
+// A remoting server answering the given codes; records every request it handled.
+class FakeRemoting {
+ public:
+  using Answer = std::function<RemotingCommand(const RemotingCommand&)>;
+  explicit FakeRemoting(std::map<std::int32_t, Answer> answers) {
+    frontend::RemotingServer::Options options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.io_threads = 1;
+    server_ = std::make_unique<frontend::RemotingServer>(options);
+    for (auto& [code, answer] : answers) {
+      server_->register_handler(
+          code, [this, answer](const RemotingCommand& request, frontend::Connection&,
+                               frontend::Responder respond) {
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              requests_.push_back(request);
+            }
+            respond(answer(request));
+          });
+    }
+    EXPECT_TRUE(server_->start().ok());
+  }
+  ~FakeRemoting() { server_->stop(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  std::vector<RemotingCommand> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  std::unique_ptr<frontend::RemotingServer> server_;
+  std::mutex mu_;
+  std::vector<RemotingCommand> requests_;
+};
+
+RemotingCommand ok_with_body(const RemotingCommand& request, std::string body) {
+  RemotingCommand response = remoting::make_response(request, resp::kSuccess);
+  response.body = std::move(body);
+  return response;
+}
+
+// A fake broker replica: GET_BROKER_RUNTIME_INFO names `admin_address`; topic updates and sends
+// succeed.
+std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std::string& role,
+                                          const std::string& admin_address) {
+  return std::make_unique<FakeRemoting>(std::map<std::int32_t, FakeRemoting::Answer>{
+      {rc::kGetBrokerRuntimeInfo,
+       [=](const RemotingCommand& request) {
+         json table = {{"dLegerSelfId", self_id}, {"dLegerRole", role},
+                       {"dLegerTerm", "3"},       {"dLegerCommitIndex", "7"},
+                       {"dLegerLastIndex", "7"},  {"adminAddress", admin_address}};
+         return ok_with_body(request, json{{"table", table}}.dump());
+       }},
+      {rc::kUpdateAndCreateTopic,
+       [](const RemotingCommand& request) {
+         return remoting::make_response(request, resp::kSuccess);
+       }},
+      {rc::kSendMessageV2, [](const RemotingCommand& request) {
+         RemotingCommand response = remoting::make_response(request, resp::kSuccess);
+         remoting::SendMessageResponse sent;
+         sent.msg_id = "7F00000100002A9F0000000000000000";
+         sent.queue_id = std::stoi(request.ext_fields.at("e"));
+         sent.queue_offset = 41;
+         remoting::write_send_message_response(sent, &response);
+         return response;
+       }}});
+}
+
+class DledgerctlBrokerTest : public DledgerctlTest {
+ protected:
+  void SetUp() override {
+    DledgerctlTest::SetUp();
+    master_ = fake_broker("n0", "leader", leader_->address());
+    slave_ = fake_broker("n1", "follower", follower_->address());
+    other_master_ = fake_broker("n0", "leader", "127.0.0.1:1");  // admin unreachable
+    remoting::ClusterInfo info;
+    info.broker_addr_table["broker-a"] = {
+        "DefaultCluster", "broker-a", {{0, master_->address()}, {2, slave_->address()}}};
+    info.broker_addr_table["broker-b"] = {
+        "DefaultCluster", "broker-b", {{0, other_master_->address()}}};
+    info.cluster_addr_table["DefaultCluster"] = {"broker-a", "broker-b"};
+    remoting::TopicRouteData route;
+    route.queue_datas = {{"broker-a", 4, 4, remoting::perm::kReadWrite, 0}};
+    route.broker_datas = {info.broker_addr_table["broker-a"]};
+    namesrv_ = std::make_unique<FakeRemoting>(std::map<std::int32_t, FakeRemoting::Answer>{
+        {rc::kGetBrokerClusterInfo,
+         [info](const RemotingCommand& request) {
+           return ok_with_body(request, remoting::write_cluster_info(info));
+         }},
+        {rc::kGetAllTopicListFromNameserver,
+         [](const RemotingCommand& request) {
+           return ok_with_body(request, R"({"topicList":["orders","%RETRY%g1"]})");
+         }},
+        {rc::kGetRouteinfoByTopic, [route](const RemotingCommand& request) {
+           if (request.ext_fields.at("topic") != "orders") {
+             return remoting::make_response(request, resp::kTopicNotExist, "no route");
+           }
+           return ok_with_body(request, remoting::write_topic_route_data(route));
+         }}});
+  }
+
+  std::unique_ptr<FakeRemoting> master_;
+  std::unique_ptr<FakeRemoting> slave_;
+  std::unique_ptr<FakeRemoting> other_master_;
+  std::unique_ptr<FakeRemoting> namesrv_;
+};
+
+TEST_F(DledgerctlBrokerTest, ClusterListShowsEveryReplicaWithItsLedgerStateAndLag) {
+  CtlRun run = dledgerctl({"clusterList", "-n", namesrv_->address()});
+  // broker-b's admin endpoint does not answer: its row falls back to the runtime info, the
+  // command fails and names the admin address.
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("127.0.0.1:1"), std::string::npos) << run.err;
+  const auto rows = lines(run.out);
+  ASSERT_EQ(rows.size(), 4u) << run.out;
+  EXPECT_EQ(words(rows[0]),
+            (std::vector<std::string>{"CLUSTER", "BROKER", "BID", "ADDRESS", "ID", "ROLE", "TERM",
+                                      "COMMIT", "LAST", "LAG", "ADMIN"}));
+  // Term, commit and last index from each replica's /status (1200), lag from the leader's view.
+  EXPECT_EQ(words(rows[1]),
+            (std::vector<std::string>{"DefaultCluster", "broker-a", "0", master_->address(), "n0",
+                                      "leader", "3", "1200", "1200", "0", leader_->address()}));
+  EXPECT_EQ(words(rows[2]),
+            (std::vector<std::string>{"DefaultCluster", "broker-a", "2", slave_->address(), "n1",
+                                      "follower", "3", "1200", "1200", "0", follower_->address()}));
+  EXPECT_EQ(words(rows[3]),
+            (std::vector<std::string>{"DefaultCluster", "broker-b", "0", other_master_->address(),
+                                      "n0", "leader", "3", "7", "7", "-", "127.0.0.1:1"}));
+}
+
+TEST_F(DledgerctlBrokerTest, ClusterListJsonMarksUnreachableBrokers) {
+  slave_.reset();  // broker-a BID 2 no longer answers
+  CtlRun run = dledgerctl({"clusterList", "-n", namesrv_->address(), "--json"});
+  EXPECT_EQ(run.exit_code, 1);
+  json rows = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(rows.is_array()) << run.out;
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["brokerId"], 0);
+  EXPECT_EQ(rows[0]["role"], "leader");
+  EXPECT_EQ(rows[0]["lag"], 0);
+  EXPECT_EQ(rows[1]["brokerId"], 2);
+  EXPECT_EQ(rows[1]["role"], "unreachable");
+  EXPECT_TRUE(rows[1]["term"].is_null());
+  const std::string slave_address = rows[1]["address"];
+  EXPECT_NE(rows[1]["error"].get<std::string>().find(slave_address), std::string::npos);
+  EXPECT_NE(run.err.find(slave_address), std::string::npos) << run.err;
+}
+
+TEST_F(DledgerctlBrokerTest, ClusterListWithoutANameServerFailsNamingIt) {
+  const std::string gone = "127.0.0.1:" + std::to_string(dledger::testing::free_port());
+  CtlRun run = dledgerctl({"clusterList", "-n", gone});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find(gone), std::string::npos) << run.err;
+  CtlRun from_env = dledgerctl({"topicList"}, "NAMESRV_ADDR=" + gone);
+  EXPECT_EQ(from_env.exit_code, 1);
+  EXPECT_NE(from_env.err.find(gone), std::string::npos) << from_env.err;
+}
+
+TEST_F(DledgerctlBrokerTest, TopicListPrintsTheNameServersTopics) {
+  CtlRun run = dledgerctl({"topicList", "-n", namesrv_->address()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(lines(run.out), (std::vector<std::string>{"%RETRY%g1", "orders"}));
+  CtlRun as_json = dledgerctl({"topicList", "-n", namesrv_->address(), "--json"});
+  EXPECT_EQ(json::parse(as_json.out, nullptr, false), json({"%RETRY%g1", "orders"}));
+}
+
+TEST_F(DledgerctlBrokerTest, UpdateTopicOnAClusterReachesEveryMaster) {
+  CtlRun run = dledgerctl({"updateTopic", "-n", namesrv_->address(), "-c", "DefaultCluster", "-t",
+                           "payments", "-r", "3", "-w", "5"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(lines(run.out).size(), 2u) << run.out;
+  for (FakeRemoting* master : {master_.get(), other_master_.get()}) {
+    std::vector<RemotingCommand> updates;
+    for (const auto& r : master->requests()) {
+      if (r.code == rc::kUpdateAndCreateTopic) updates.push_back(r);
+    }
+    ASSERT_EQ(updates.size(), 1u) << master->address();
+    EXPECT_EQ(updates[0].ext_fields.at("topic"), "payments");
+    EXPECT_EQ(updates[0].ext_fields.at("readQueueNums"), "3");
+    EXPECT_EQ(updates[0].ext_fields.at("writeQueueNums"), "5");
+  }
+  EXPECT_TRUE(slave_->requests().empty());
+
+  CtlRun direct = dledgerctl({"updateTopic", "-b", slave_->address(), "-t", "payments"});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  ASSERT_EQ(slave_->requests().size(), 1u);
+  EXPECT_EQ(slave_->requests()[0].ext_fields.at("readQueueNums"), "8");
+
+  CtlRun unknown = dledgerctl(
+      {"updateTopic", "-n", namesrv_->address(), "-c", "NoSuchCluster", "-t", "payments"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("NoSuchCluster"), std::string::npos) << unknown.err;
+}
+
+TEST_F(DledgerctlBrokerTest, SendMessageGoesToTheMasterWithTagsAndKeys) {
+  CtlRun run = dledgerctl({"sendMessage", "-n", namesrv_->address(), "-t", "orders", "-p", "hello",
+                           "--tags", "TagA", "--keys", "k1", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json ack = json::parse(run.out, nullptr, false);
+  EXPECT_EQ(ack["status"], "SEND_OK");
+  EXPECT_EQ(ack["address"], master_->address());
+  EXPECT_EQ(ack["queueOffset"], 41);
+  std::vector<RemotingCommand> sends;
+  for (const auto& r : master_->requests()) {
+    if (r.code == rc::kSendMessageV2) sends.push_back(r);
+  }
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].body, "hello");
+  auto properties = remoting::decode_message_properties(sends[0].ext_fields.at("i"));
+  ASSERT_TRUE(properties.ok());
+  EXPECT_EQ(properties->at("TAGS"), "TagA");
+  EXPECT_EQ(properties->at("KEYS"), "k1");
+  EXPECT_EQ(properties->at("UNIQ_KEY"), ack["uniqKey"]);
+  EXPECT_TRUE(slave_->requests().empty());
+
+  CtlRun missing = dledgerctl(
+      {"sendMessage", "-n", namesrv_->address(), "-t", "nosuch", "-p", "x", "--retries", "0"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nosuch"), std::string::npos) << missing.err;
+}
+
+TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"clusterList", "-n", "no-port"},
+      {"updateTopic", "-t", "orders"},
+      {"updateTopic", "-t", "orders", "-b", "h:1", "-c", "C"},
+      {"updateTopic", "-t", "bad topic", "-b", "h:1"},
+      {"updateTopic", "-t", "orders", "-b", "h:1", "-r", "0"},
+      {"sendMessage", "-t", "orders"},
+      {"sendMessage", "-t", "orders", "-p", "x", "--tags", std::string("a\x01") + "b"},
+      {"consumeMessage", "-t", "orders", "--max", "0"},
+  };
+  for (const auto& args : cases) {
+    CtlRun run = dledgerctl(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(run.exit_code, 2) << joined << "\n" << run.out << run.err;
+    EXPECT_FALSE(run.err.empty()) << joined;
+  }
 }
 
 }  // namespace
