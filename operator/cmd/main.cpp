@@ -1,4 +1,4 @@
-// dledger-operator: watches DLedgerGroups (and the StatefulSets they own) in one namespace and
+// dledger-operator: watches DLedgerGroups (and their StatefulSets and pods) in one namespace and
 // reconciles each group (operator/controller/reconciler.h).
 //
 //   dledger-operator [--kubeconfig PATH] [--namespace NS] [--metrics-port 8080] [--leader-elect]
@@ -6,10 +6,7 @@
 // Configuration: --kubeconfig, else in-cluster (service account), else $KUBECONFIG or
 // ~/.kube/config. Metrics (Prometheus text) on 0.0.0.0:<metrics-port>/metrics.
 // With --leader-elect only the replica holding the Lease "dledger-operator" reconciles.
-#include <prometheus/counter.h>
 #include <prometheus/exposer.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -23,6 +20,7 @@
 
 #include "operator/controller/informer.h"
 #include "operator/controller/leader_election.h"
+#include "operator/controller/operator_metrics.h"
 #include "operator/controller/reconciler.h"
 #include "operator/controller/work_queue.h"
 #include "operator/kube/kube_client.h"
@@ -45,85 +43,6 @@ dledger::Result<kube::KubeConfig> load_config(const std::string& kubeconfig) {
   return in_cluster.error();
 }
 
-struct Metrics {
-  explicit Metrics(prometheus::Registry& registry)
-      : reconcile_total(prometheus::BuildCounter()
-                            .Name("dledger_operator_reconcile_total")
-                            .Help("Reconcile passes")
-                            .Register(registry)
-                            .Add({})),
-        reconcile_errors(prometheus::BuildCounter()
-                             .Name("dledger_operator_reconcile_errors_total")
-                             .Help("Reconcile passes that failed and were retried with backoff")
-                             .Register(registry)
-                             .Add({})),
-        reconcile_duration(
-            prometheus::BuildHistogram()
-                .Name("dledger_operator_reconcile_duration_seconds")
-                .Help("Time per reconcile pass")
-                .Register(registry)
-                .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                                 5, 10, 30})),
-        queue_depth(prometheus::BuildGauge()
-                        .Name("dledger_operator_queue_depth")
-                        .Help("Keys waiting in the work queue")
-                        .Register(registry)
-                        .Add({})),
-        group_ready(prometheus::BuildGauge()
-                        .Name("dledger_group_ready")
-                        .Help("1 when the group's Ready condition is True")
-                        .Register(registry)),
-        group_members(prometheus::BuildGauge()
-                          .Name("dledger_group_members")
-                          .Help("Members in the group's membership")
-                          .Register(registry)),
-        member_role(prometheus::BuildGauge()
-                        .Name("dledger_group_member_role")
-                        .Help("1 for the role the member reports (label role)")
-                        .Register(registry)),
-        member_term(prometheus::BuildGauge()
-                        .Name("dledger_group_member_term")
-                        .Help("Raft term the member reports")
-                        .Register(registry)),
-        member_commit(prometheus::BuildGauge()
-                          .Name("dledger_group_member_commit_index")
-                          .Help("Commit index the member reports")
-                          .Register(registry)) {}
-
-  void record(const std::string& key, const controller::ReconcileResult& result) {
-    std::lock_guard lock(mutex);
-    const auto slash = key.find('/');
-    const std::map<std::string, std::string> labels = {{"namespace", key.substr(0, slash)},
-                                                       {"group", key.substr(slash + 1)}};
-    const auto* ready = dledger::op::api::find_condition(result.status.conditions, "Ready");
-    group_ready.Add(labels).Set(ready != nullptr && ready->status == "True" ? 1 : 0);
-    group_members.Add(labels).Set(static_cast<double>(result.status.replicas));
-    for (const auto& [ordinal, status] : result.observed_members) {
-      auto member_labels = labels;
-      member_labels["member"] =
-          status.self_id.empty() ? "n" + std::to_string(ordinal) : status.self_id;
-      member_term.Add(member_labels).Set(static_cast<double>(status.term));
-      member_commit.Add(member_labels).Set(static_cast<double>(status.commit_index));
-      for (const char* role : {"leader", "follower", "candidate", "learner"}) {
-        auto role_labels = member_labels;
-        role_labels["role"] = role;
-        member_role.Add(role_labels).Set(status.role == role ? 1 : 0);
-      }
-    }
-  }
-
-  prometheus::Counter& reconcile_total;
-  prometheus::Counter& reconcile_errors;
-  prometheus::Histogram& reconcile_duration;
-  prometheus::Gauge& queue_depth;
-  prometheus::Family<prometheus::Gauge>& group_ready;
-  prometheus::Family<prometheus::Gauge>& group_members;
-  prometheus::Family<prometheus::Gauge>& member_role;
-  prometheus::Family<prometheus::Gauge>& member_term;
-  prometheus::Family<prometheus::Gauge>& member_commit;
-  std::mutex mutex;
-};
-
 // "namespace/<owner group>" of an object owned by a DLedgerGroup, or "".
 std::string owner_group_key(const nlohmann::json& object) {
   if (!object.contains("metadata")) return "";
@@ -135,6 +54,17 @@ std::string owner_group_key(const nlohmann::json& object) {
     }
   }
   return "";
+}
+
+// "namespace/<group>" of a pod the operator's StatefulSets run (label
+// app.kubernetes.io/instance), or "".
+std::string pod_group_key(const nlohmann::json& object) {
+  if (!object.contains("metadata")) return "";
+  const auto& meta = object["metadata"];
+  const auto labels = meta.value("labels", nlohmann::json::object());
+  const std::string instance = labels.value("app.kubernetes.io/instance", "");
+  if (instance.empty()) return "";
+  return meta.value("namespace", "") + "/" + instance;
 }
 
 }  // namespace
@@ -167,7 +97,7 @@ int main(int argc, char** argv) {
   kube::KubeClient client(*config);
 
   auto registry = std::make_shared<prometheus::Registry>();
-  Metrics metrics(*registry);
+  controller::OperatorMetrics metrics(*registry);
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
     exposer = std::make_unique<prometheus::Exposer>("0.0.0.0:" + std::to_string(metrics_port));
@@ -196,8 +126,19 @@ int main(int argc, char** argv) {
                                        if (!key.empty()) queue.add(key);
                                      });
 
+  // Pods: a deleted, restarted or newly ready member is looked at at once (a leader change
+  // shows in status and as an Event without waiting for the resync).
+  controller::InformerOptions pods_options{kube::resources::kPods, namespace_name};
+  pods_options.selectors.label_selector = "app.kubernetes.io/managed-by=dledger-operator";
+  controller::Informer pods(client, pods_options,
+                            [&](const std::string&, const nlohmann::json& object, bool) {
+                              const std::string key = pod_group_key(object);
+                              if (!key.empty()) queue.add(key);
+                            });
+
   std::jthread groups_thread([&](std::stop_token) { groups.run(stop.get_token()); });
   std::jthread sts_thread([&](std::stop_token) { stateful_sets.run(stop.get_token()); });
+  std::jthread pods_thread([&](std::stop_token) { pods.run(stop.get_token()); });
   std::jthread election_thread;
   if (leader_elect) {
     controller::LeaderElectionOptions election;
@@ -230,7 +171,7 @@ int main(int argc, char** argv) {
 
   std::jthread worker([&](std::stop_token) {
     while (auto key = queue.get()) {
-      metrics.queue_depth.Set(static_cast<double>(queue.depth()));
+      metrics.set_queue_depth(queue.depth());
       if (!leading) {
         queue.done(*key);
         queue.add_after(*key, std::chrono::seconds(2));
@@ -238,18 +179,17 @@ int main(int argc, char** argv) {
       }
       const auto started = std::chrono::steady_clock::now();
       auto result = reconciler.reconcile(*key);
-      metrics.reconcile_total.Increment();
-      metrics.reconcile_duration.Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (result.ok()) {
-        metrics.record(*key, *result);
+        metrics.record_success(*key, *result, seconds);
         queue.forget(*key);
         queue.done(*key);
         if (result->requeue_after.count() > 0) queue.add_after(*key, result->requeue_after);
       } else {
-        metrics.reconcile_errors.Increment();
-        std::cerr << "dledger-operator: reconcile " << *key << ": " << result.error().to_string()
-                  << "\n";
+        metrics.record_failure(*key, reconciler.last_error_reason(), seconds);
+        std::cerr << "dledger-operator: reconcile " << *key << " ("
+                  << reconciler.last_error_reason() << "): " << result.error().to_string() << "\n";
         queue.done(*key);
         queue.add_rate_limited(*key);
       }

@@ -1,11 +1,12 @@
 #include "operator/controller/reconciler.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "broker/admin/admin_client.h"
 #include "operator/api/json_codec.h"
 #include "operator/api/validation.h"
+#include "operator/controller/rollout_plan.h"
+#include "operator/controller/secret_value.h"
 #include "operator/render/names.h"
 #include "operator/render/render.h"
 
@@ -20,6 +21,12 @@ class AdminClientMemberAdmin final : public MemberAdmin {
  public:
   AdminClientMemberAdmin(std::chrono::milliseconds timeout, const std::string& token)
       : client_(admin::AdminClientOptions{timeout, token, true}) {}
+  void use_admin_token(const std::string& token) override {
+    if (token == client_.options().token) return;
+    admin::AdminClientOptions options = client_.options();
+    options.token = token;
+    client_ = admin::AdminClient(options);
+  }
   Result<admin::ReplicaStatus> status(const std::string& address) override {
     return client_.status(address);
   }
@@ -42,15 +49,6 @@ class AdminClientMemberAdmin final : public MemberAdmin {
  private:
   admin::AdminClient client_;
 };
-
-std::string rfc3339_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 std::pair<std::string, std::string> split_key(const std::string& key) {
   const auto slash = key.find('/');
@@ -125,10 +123,12 @@ Reconciler::Reconciler(kube::KubeClient& client, MemberAdmin& admin, AdminAddres
     : client_(client),
       admin_(admin),
       resolver_(std::move(resolver)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      events_(client, options_.events) {}
 
 std::string Reconciler::now() const {
-  return options_.now_rfc3339 ? options_.now_rfc3339() : rfc3339_now();
+  return options_.now_rfc3339 ? options_.now_rfc3339()
+                              : format_rfc3339(std::chrono::system_clock::now());
 }
 
 Status Reconciler::apply_object(const kube::ResourceType& type, const std::string& ns,
@@ -151,31 +151,7 @@ Status Reconciler::apply_object(const kube::ResourceType& type, const std::strin
 
 void Reconciler::emit_event(const json& group, const std::string& type, const std::string& why,
                             const std::string& message) {
-  const json meta = group["metadata"];
-  const std::string ts = now();
-  const std::string ns = meta.value("namespace", "default");
-  json event = {{"apiVersion", "v1"},
-                {"kind", "Event"},
-                {"metadata",
-                 {{"name", meta.value("name", "group") + "." + std::to_string(std::time(nullptr)) +
-                               "." + std::to_string(++event_counter_)},
-                  {"namespace", ns}}},
-                {"involvedObject",
-                 {{"apiVersion", "dledger.io/v1alpha1"},
-                  {"kind", "DLedgerGroup"},
-                  {"name", meta.value("name", "")},
-                  {"namespace", ns},
-                  {"uid", meta.value("uid", "")},
-                  {"resourceVersion", meta.value("resourceVersion", "")}}},
-                {"type", type},
-                {"reason", why},
-                {"message", message},
-                {"count", 1},
-                {"firstTimestamp", ts},
-                {"lastTimestamp", ts},
-                {"source", {{"component", "dledger-operator"}}},
-                {"reportingComponent", "dledger-operator"}};
-  (void)client_.create(kube::resources::kEvents, ns, event);  // best effort
+  events_.record(group, type, why, message);
 }
 
 Status Reconciler::write_status(const std::string& ns, const std::string& name,
@@ -192,14 +168,65 @@ Status Reconciler::write_status(const std::string& ns, const std::string& name,
   return Status();
 }
 
+Result<ObservedRollout> Reconciler::observe_rollout(const api::DLedgerGroup& group,
+                                                    const json& live_sts) {
+  ObservedRollout rollout;
+  rollout.desired_image = group.spec.image;
+  const json status = live_sts.value("status", json::object());
+  const std::string update_revision = status.value("updateRevision", "");
+  if (update_revision.empty()) return rollout;  // no StatefulSet controller reports revisions
+  rollout.update_revision = update_revision;
+  const auto generation = live_sts["metadata"].value("generation", std::int64_t{0});
+  rollout.revision_stale = status.value("observedGeneration", std::int64_t{0}) < generation;
+  // A template this pass is about to change is not in updateRevision yet either.
+  render::RenderOptions options;
+  options.membership_replicas = std::clamp(live_sts["spec"].value("replicas", 1), 1, 9);
+  const json desired = render::render_stateful_set(group, options);
+  if (!json_contains(live_sts["spec"].value("template", json::object()),
+                     desired["spec"]["template"])) {
+    rollout.revision_stale = true;
+  }
+
+  const std::string ns = group.metadata.namespace_name;
+  auto pods =
+      client_.list(kube::resources::kPods, ns, {.label_selector = render::selector_string(group)});
+  if (!pods.ok()) return pods.error();
+  const std::string prefix = render::statefulset_name(group) + "-";
+  for (const auto& pod : pods->items) {
+    const json meta = pod.value("metadata", json::object());
+    const std::string pod_name = meta.value("name", "");
+    if (pod_name.rfind(prefix, 0) != 0) continue;
+    ObservedPod observed;
+    observed.ordinal = parse_int(pod_name.substr(prefix.size()), -1);
+    if (observed.ordinal < 0) continue;
+    observed.revision =
+        meta.value("labels", json::object()).value(kControllerRevisionHashLabel, "");
+    observed.terminating = meta.contains("deletionTimestamp");
+    for (const auto& c : pod.value("spec", json::object()).value("containers", json::array())) {
+      if (c.value("name", "") == render::kContainerName) observed.image = c.value("image", "");
+    }
+    for (const auto& c : pod.value("status", json::object()).value("conditions", json::array())) {
+      if (c.value("type", "") == "Ready") observed.ready = c.value("status", "") == "True";
+    }
+    rollout.pods.push_back(std::move(observed));
+  }
+  return rollout;
+}
+
 Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
+  last_error_reason_.clear();
+  auto fail = [this](const char* reason, Error error) -> Error {
+    last_error_reason_ = reason;
+    return error;
+  };
   const auto [ns, name] = split_key(key);
   ReconcileResult result;
   auto live = client_.get(kube::resources::kDLedgerGroups, ns, name);
   if (!live.ok()) {
     if (kube::is_not_found(live.error())) return result;
-    return live.error();
+    return fail(kReasonKubeApiError, live.error());
   }
+  result.group_found = true;
   json group_json = *live;
   const std::int64_t generation = group_json["metadata"].value("generation", std::int64_t{0});
 
@@ -217,7 +244,9 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
         status.conditions,
         make_condition(condition::kReady, false, kInvalidSpecReason, message, generation), now());
     status.observed_generation = generation;
-    if (Status written = write_status(ns, name, status); !written.ok()) return written.error();
+    if (Status written = write_status(ns, name, status); !written.ok()) {
+      return fail(kReasonStatusUpdateFailed, written.error());
+    }
     if (changed) emit_event(group_json, "Warning", kInvalidSpecReason, message);
     result.status = status;
     result.step = Step{StepKind::kRefuse, 0, -1, -1, kInvalidSpecReason, message};
@@ -226,6 +255,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   api::DLedgerGroup group = admission.group;
   if (group.metadata.namespace_name.empty()) group.metadata.namespace_name = ns;
   const int desired = static_cast<int>(group.spec.replicas);
+  result.desired_replicas = desired;
 
   // ---- observe -------------------------------------------------------------------------------
   ObservedGroup observed;
@@ -241,7 +271,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
     observed.stateful_set_exists = true;
     observed.stateful_set_replicas = (*sts)["spec"].value("replicas", 1);
   } else if (!kube::is_not_found(sts.error())) {
-    return sts.error();
+    return fail(kReasonKubeApiError, sts.error());
   }
   const auto annotation = group.metadata.annotations.find(kBootstrapReplicasAnnotation);
   observed.bootstrap_replicas = annotation != group.metadata.annotations.end()
@@ -284,7 +314,13 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   }
 
   // ---- plan ----------------------------------------------------------------------------------
-  const Step step = plan_next_step(observed);
+  // Membership first; pods are rolled only while the membership matches spec.replicas.
+  Step step = plan_next_step(observed);
+  if (step.kind == StepKind::kSteady && sts.ok()) {
+    auto rollout = observe_rollout(group, *sts);
+    if (!rollout.ok()) return fail(kReasonKubeApiError, rollout.error());
+    step = plan_rollout_step(observed, *rollout);
+  }
   result.step = step;
   int membership = observed.stateful_set_replicas;
   int bootstrap = observed.bootstrap_replicas;
@@ -298,14 +334,20 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   };
   if (step.kind == StepKind::kCreateGroup) {
     // Recorded before anything exists, so a crash never leaves members without it.
-    if (Status recorded = record_bootstrap(step.replicas); !recorded.ok()) return recorded.error();
+    if (Status recorded = record_bootstrap(step.replicas); !recorded.ok()) {
+      return fail(kReasonApplyFailed, recorded.error());
+    }
     membership = step.replicas;
   } else if (step.kind == StepKind::kScaleStatefulSet) {
     membership = step.replicas;
   } else if (step.kind == StepKind::kLowerBootstrap) {
-    if (Status recorded = record_bootstrap(step.replicas); !recorded.ok()) return recorded.error();
+    if (Status recorded = record_bootstrap(step.replicas); !recorded.ok()) {
+      return fail(kReasonApplyFailed, recorded.error());
+    }
   } else if (annotation == group.metadata.annotations.end() && observed.stateful_set_exists) {
-    if (Status recorded = record_bootstrap(bootstrap); !recorded.ok()) return recorded.error();
+    if (Status recorded = record_bootstrap(bootstrap); !recorded.ok()) {
+      return fail(kReasonApplyFailed, recorded.error());
+    }
   }
 
   // ---- apply owned objects -------------------------------------------------------------------
@@ -315,7 +357,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
     render_options.bootstrap_replicas = std::min(bootstrap, render_options.membership_replicas);
     render_options.cluster_domain = options_.cluster_domain;
     auto desired_objects = render::render_group(group, render_options);
-    if (!desired_objects.ok()) return desired_objects.error();
+    if (!desired_objects.ok()) return fail(kReasonRenderFailed, desired_objects.error());
     const std::vector<std::pair<const kube::ResourceType*, const json*>> objects = {
         {&kube::resources::kConfigMaps, &desired_objects->config_map},
         {&kube::resources::kServices, &desired_objects->headless_service},
@@ -323,13 +365,15 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
         {&kube::resources::kStatefulSets, &desired_objects->stateful_set},
         {&kube::resources::kPodDisruptionBudgets, &desired_objects->pod_disruption_budget}};
     for (const auto& [type, object] : objects) {
-      if (Status applied = apply_object(*type, ns, *object); !applied.ok()) return applied.error();
+      if (Status applied = apply_object(*type, ns, *object); !applied.ok()) {
+        return fail(kReasonApplyFailed, applied.error());
+      }
     }
     if (desired_objects->service_monitor) {
       if (Status applied = apply_object(kube::resources::kServiceMonitors, ns,
                                         *desired_objects->service_monitor);
           !applied.ok()) {
-        return applied.error();
+        return fail(kReasonApplyFailed, applied.error());
       }
     }
   }
@@ -338,37 +382,63 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   const std::string leader_address =
       observed.leader ? resolver_(group, *observed.leader) : std::string();
   Status performed;
-  switch (step.kind) {
-    case StepKind::kAddLearner: {
-      const std::string peer = render::pod_dns_name(group, step.ordinal, options_.cluster_domain) +
-                               ":" + std::to_string(group.spec.ports.peer);
-      auto added = admin_.add_learner(leader_address, render::member_id(step.ordinal), peer);
-      if (!added.ok()) performed = added.error();
-      break;
+  std::string failure_reason = kReasonAdminUnreachable;
+  const bool admin_mutation =
+      step.kind == StepKind::kAddLearner || step.kind == StepKind::kPromote ||
+      step.kind == StepKind::kRemoveMember || step.kind == StepKind::kTransferLeadership;
+  if (admin_mutation) {
+    // Mutating admin requests carry spec.adminTokenSecretRef's token (read on every use, so a
+    // rotated Secret is picked up without a restart).
+    std::string token;
+    if (group.spec.admin_token_secret_ref) {
+      auto secret = read_secret_value(client_, ns, *group.spec.admin_token_secret_ref);
+      if (secret.ok()) {
+        token = std::move(*secret);
+      } else {
+        performed = secret.error();
+        failure_reason = kReasonAdminTokenUnavailable;
+      }
     }
-    case StepKind::kPromote: {
-      auto promoted = admin_.promote(leader_address, render::member_id(step.ordinal));
-      if (!promoted.ok()) performed = promoted.error();
-      break;
-    }
-    case StepKind::kRemoveMember: {
-      auto removed = admin_.remove_member(leader_address, render::member_id(step.ordinal));
-      if (!removed.ok()) performed = removed.error();
-      break;
-    }
-    case StepKind::kTransferLeadership: {
-      auto moved = admin_.transfer_leadership(leader_address, render::member_id(step.target));
-      if (!moved.ok()) performed = moved.error();
-      break;
-    }
-    case StepKind::kDeletePvc:
-      performed = client_.delete_object(
-          kube::resources::kPersistentVolumeClaims, ns,
-          "data-" + render::statefulset_name(group) + "-" + std::to_string(step.ordinal));
-      break;
-    default:
-      break;
+    admin_.use_admin_token(token);
   }
+  if (performed.ok()) switch (step.kind) {
+      case StepKind::kAddLearner: {
+        const std::string peer =
+            render::pod_dns_name(group, step.ordinal, options_.cluster_domain) + ":" +
+            std::to_string(group.spec.ports.peer);
+        auto added = admin_.add_learner(leader_address, render::member_id(step.ordinal), peer);
+        if (!added.ok()) performed = added.error();
+        break;
+      }
+      case StepKind::kPromote: {
+        auto promoted = admin_.promote(leader_address, render::member_id(step.ordinal));
+        if (!promoted.ok()) performed = promoted.error();
+        break;
+      }
+      case StepKind::kRemoveMember: {
+        auto removed = admin_.remove_member(leader_address, render::member_id(step.ordinal));
+        if (!removed.ok()) performed = removed.error();
+        break;
+      }
+      case StepKind::kTransferLeadership: {
+        auto moved = admin_.transfer_leadership(leader_address, render::member_id(step.target));
+        if (!moved.ok()) performed = moved.error();
+        break;
+      }
+      case StepKind::kDeletePvc:
+        failure_reason = kReasonDeleteFailed;
+        performed = client_.delete_object(
+            kube::resources::kPersistentVolumeClaims, ns,
+            "data-" + render::statefulset_name(group) + "-" + std::to_string(step.ordinal));
+        break;
+      case StepKind::kRestartPod:
+        failure_reason = kReasonDeleteFailed;
+        performed = client_.delete_object(kube::resources::kPods, ns,
+                                          render::pod_name(group, step.ordinal));
+        break;
+      default:
+        break;
+    }
   if (step.kind != StepKind::kSteady && step.kind != StepKind::kWait) {
     if (performed.ok()) {
       emit_event(group_json, step.kind == StepKind::kRefuse ? "Warning" : "Normal",
@@ -376,6 +446,24 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
     } else {
       emit_event(group_json, "Warning", std::string(to_string(step.kind)) + "Failed",
                  step.message + ": " + performed.error().message);
+    }
+  }
+
+  // ---- leader change -------------------------------------------------------------------------
+  // An Event whenever the leader differs from the one the status recorded (another pod, or the
+  // same pod elected again in a later term). A gap without a leader clears status.leader, so the
+  // next leader is reported against "none".
+  if (leader_status) {
+    const std::string leader_pod = render::pod_name(group, *observed.leader);
+    const std::string previous_pod = group.status.leader ? group.status.leader->pod : "";
+    const auto term = static_cast<std::int64_t>(leader_status->term);
+    if (previous_pod != leader_pod || group.status.term < term) {
+      emit_event(group_json, "Normal", kLeaderChangedReason,
+                 leader_pod + " (" + leader_status->self_id + ") leads in term " +
+                     std::to_string(term) + "; previously " +
+                     (previous_pod.empty()
+                          ? std::string("no leader")
+                          : previous_pod + " in term " + std::to_string(group.status.term)));
     }
   }
 
@@ -471,9 +559,20 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   api::set_condition(
       status.conditions,
       make_condition(condition::kReady, ready, ready_reason, ready_message, generation), t);
-  if (Status written = write_status(ns, name, status); !written.ok()) return written.error();
+  if (Status written = write_status(ns, name, status); !written.ok()) {
+    return fail(kReasonStatusUpdateFailed, written.error());
+  }
   result.status = status;
-  if (!performed.ok()) return performed.error();
+  if (!performed.ok()) {
+    if (admin_mutation && failure_reason == kReasonAdminUnreachable &&
+        performed.error().code != ErrorCode::kUnavailable &&
+        performed.error().code != ErrorCode::kTimeout) {
+      failure_reason = kReasonAdminRequestFailed;
+    }
+    return fail(failure_reason.c_str(), performed.error());
+  }
+  result.performed = step.kind != StepKind::kSteady && step.kind != StepKind::kWait &&
+                     step.kind != StepKind::kRefuse;
   result.requeue_after =
       step.kind == StepKind::kSteady ? options_.resync : options_.requeue_while_progressing;
   return result;

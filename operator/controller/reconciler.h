@@ -14,7 +14,8 @@
 //      created), then create-or-update every owned object: update only when the live object
 //      lacks something desired (fields the server defaults are kept), with its resourceVersion,
 //      retrying on 409.
-//   6. Perform the admin step (add learner, promote, transfer, remove), Events for decisions.
+//   6. Perform the admin step (add learner, promote, transfer, remove), Events for decisions, and
+//      a LeaderChanged Event when the leader differs from the one status recorded.
 //   7. Write status (update_status, retried on 409): replicas, readyReplicas, selector, leader,
 //      term, members[], conditions Ready/Available/Progressing/Degraded, observedGeneration.
 // The result says when to look again (sooner while a step is in progress).
@@ -28,6 +29,8 @@
 #include "broker/admin/admin_backend.h"
 #include "broker/base/result.h"
 #include "operator/api/dledgergroup_types.h"
+#include "operator/controller/event_recorder.h"
+#include "operator/controller/rollout_plan.h"
 #include "operator/controller/scale_plan.h"
 #include "operator/kube/kube_client.h"
 
@@ -35,6 +38,22 @@ namespace dledger::op::controller {
 
 inline constexpr const char* kBootstrapReplicasAnnotation = "dledger.io/bootstrap-replicas";
 inline constexpr const char* kInvalidSpecReason = "InvalidSpec";
+// Pod label the StatefulSet controller sets to the revision the pod was created from.
+inline constexpr const char* kControllerRevisionHashLabel = "controller-revision-hash";
+
+// Reconciler::last_error_reason() values (label `reason` of
+// dledger_operator_reconcile_errors_total; kInvalidSpecReason is counted there too).
+inline constexpr const char* kReasonKubeApiError = "KubeApiError";  // reading the cluster failed
+inline constexpr const char* kReasonApplyFailed = "ApplyFailed";    // creating/updating objects
+inline constexpr const char* kReasonRenderFailed = "RenderFailed";
+inline constexpr const char* kReasonStatusUpdateFailed = "StatusUpdateFailed";
+inline constexpr const char* kReasonAdminUnreachable = "AdminUnreachable";      // timeout, refused
+inline constexpr const char* kReasonAdminRequestFailed = "AdminRequestFailed";  // replica said no
+inline constexpr const char* kReasonAdminTokenUnavailable = "AdminTokenUnavailable";
+inline constexpr const char* kReasonDeleteFailed = "DeleteFailed";  // pod or volume
+// Event reason when the observed leader differs from status.leader (or was elected again in a
+// later term).
+inline constexpr const char* kLeaderChangedReason = "LeaderChanged";
 
 // The replica admin operations the reconciler needs (broker/admin/admin_client.h in
 // production; a fake in tests).
@@ -51,6 +70,9 @@ class MemberAdmin {
                                                     const std::string& id) = 0;
   virtual Result<admin::TransferResult> transfer_leadership(const std::string& admin_address,
                                                             const std::string& target) = 0;
+  // Bearer token for the mutating calls that follow ("" = none). The reconciler sets it from
+  // spec.adminTokenSecretRef before every mutating call.
+  virtual void use_admin_token(const std::string& token) { (void)token; }
 };
 
 // MemberAdmin over admin::AdminClient (the token comes from spec.adminTokenSecretRef, read by
@@ -69,6 +91,7 @@ struct ReconcilerOptions {
   std::chrono::milliseconds requeue_while_progressing{2000};
   std::chrono::milliseconds resync{std::chrono::minutes(1)};
   std::function<std::string()> now_rfc3339;  // empty: the system clock
+  EventRecorderOptions events;               // deduplication window, clock
 };
 
 struct ReconcileResult {
@@ -77,6 +100,9 @@ struct ReconcileResult {
   api::DLedgerGroupStatus status;              // what was written
   // For metrics: per member observations (ordinal -> status) of this pass.
   std::vector<std::pair<int, admin::ReplicaStatus>> observed_members;
+  bool group_found = false;  // false: the group does not exist (any more)
+  int desired_replicas = 0;  // spec.replicas
+  bool performed = false;    // `step` acted on the cluster or a replica (and succeeded)
 };
 
 class Reconciler {
@@ -86,6 +112,8 @@ class Reconciler {
 
   // key = "namespace/name". Errors are transient (the caller requeues with backoff).
   Result<ReconcileResult> reconcile(const std::string& key);
+  // CamelCase reason of the last failed reconcile (kReason* above); "" after a success.
+  const std::string& last_error_reason() const { return last_error_reason_; }
 
  private:
   Status apply_object(const kube::ResourceType& type, const std::string& ns,
@@ -95,12 +123,15 @@ class Reconciler {
   Status write_status(const std::string& ns, const std::string& name,
                       const api::DLedgerGroupStatus& status);
   std::string now() const;
+  Result<ObservedRollout> observe_rollout(const api::DLedgerGroup& group,
+                                          const nlohmann::json& live_sts);
 
   kube::KubeClient& client_;
   MemberAdmin& admin_;
   AdminAddressResolver resolver_;
   ReconcilerOptions options_;
-  std::uint64_t event_counter_ = 0;
+  EventRecorder events_;
+  std::string last_error_reason_;
 };
 
 // True when every field of `desired` is present in `live` with the same value (objects

@@ -129,6 +129,8 @@ const char* to_string(StepKind kind) {
       return "Wait";
     case StepKind::kRefuse:
       return "Refuse";
+    case StepKind::kRestartPod:
+      return "RestartPod";
   }
   return "Unknown";
 }

@@ -69,6 +69,7 @@ enum class StepKind {
   kDeletePvc,           // delete PVC of ordinal (whenScaled=Delete)
   kWait,                // progress depends on something else (pod start, catch-up, commit)
   kRefuse,              // the requested change is unsafe; say why in a condition and Event
+  kRestartPod,          // delete pod <ordinal> so the StatefulSet recreates it (rollout_plan.h)
 };
 
 struct Step {
@@ -78,6 +79,7 @@ struct Step {
   int target = -1;      // kTransferLeadership: new leader
   std::string reason;   // Progressing / Degraded condition reason (api::reason::...)
   std::string message;  // human-readable, for the condition and the Event
+  std::string cause;    // kRestartPod: ImageChanged or ConfigChanged (rollout_plan.h)
 
   bool operator==(const Step&) const = default;
 };

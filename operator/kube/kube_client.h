@@ -82,6 +82,7 @@ namespace resources {
 inline const ResourceType kConfigMaps{"v1", "configmaps"};
 inline const ResourceType kServices{"v1", "services"};
 inline const ResourceType kPods{"v1", "pods"};
+inline const ResourceType kSecrets{"v1", "secrets"};
 inline const ResourceType kPersistentVolumeClaims{"v1", "persistentvolumeclaims"};
 inline const ResourceType kEvents{"v1", "events"};
 inline const ResourceType kStatefulSets{"apps/v1", "statefulsets"};

@@ -6,116 +6,10 @@
 
 #include <map>
 
-#include "tests/kube/apiserver/api_server.h"
+#include "tests/operator/controller/reconciler_fixture.h"
 
 namespace dledger::op::controller {
 namespace {
-
-using nlohmann::json;
-namespace resources = kube::resources;
-
-class FakeMemberAdmin : public MemberAdmin {
- public:
-  std::map<std::string, admin::ReplicaStatus> statuses;  // address -> /status
-  std::vector<std::string> calls;
-
-  Result<admin::ReplicaStatus> status(const std::string& address) override {
-    auto it = statuses.find(address);
-    if (it == statuses.end()) return make_error(ErrorCode::kUnavailable, address + " down");
-    return it->second;
-  }
-  Result<admin::ChangeResult> add_learner(const std::string& address, const std::string& id,
-                                          const std::string& peer) override {
-    calls.push_back("add_learner " + address + " " + id + " " + peer);
-    return admin::ChangeResult{10, 1};
-  }
-  Result<admin::ChangeResult> promote(const std::string& address, const std::string& id) override {
-    calls.push_back("promote " + address + " " + id);
-    return admin::ChangeResult{11, 1};
-  }
-  Result<admin::ChangeResult> remove_member(const std::string& address,
-                                            const std::string& id) override {
-    calls.push_back("remove_member " + address + " " + id);
-    return admin::ChangeResult{12, 1};
-  }
-  Result<admin::TransferResult> transfer_leadership(const std::string& address,
-                                                    const std::string& target) override {
-    calls.push_back("transfer " + address + " " + target);
-    return admin::TransferResult{target, 2};
-  }
-
-  // A healthy group n0..n<members-1>, n0 leading, every member answering.
-  void healthy_group(int members, int pods) {
-    statuses.clear();
-    admin::ReplicaStatus leader;
-    leader.self_id = "n0";
-    leader.role = admin::kRoleLeader;
-    leader.term = 4;
-    leader.leader_id = "n0";
-    for (int i = 0; i < members; ++i) {
-      admin::MemberStatus member;
-      member.id = "n" + std::to_string(i);
-      member.voter = true;
-      member.reachable = true;
-      member.lag = 0;
-      member.role = i == 0 ? admin::kRoleLeader : admin::kRoleFollower;
-      leader.members.push_back(member);
-    }
-    for (int i = 0; i < pods; ++i) {
-      admin::ReplicaStatus status = leader;
-      if (i > 0) {
-        status.self_id = "n" + std::to_string(i);
-        status.role = i < members ? admin::kRoleFollower : admin::kRoleLearner;
-        status.leader_id = i < members ? "n0" : "";
-      }
-      statuses["pod-" + std::to_string(i)] = status;
-    }
-  }
-};
-
-class ReconcilerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dledger::kube::ApiServerOptions options;
-    options.crd_paths = {DLEDGER_CRD_PATH};
-    auto server = dledger::kube::ApiServer::create(options);
-    ASSERT_TRUE(server.ok()) << server.error().to_string();
-    server_ = std::move(*server);
-    ASSERT_TRUE(server_->start(0).ok());
-    kube::KubeConfig config;
-    config.server = server_->base_url();
-    client_ = std::make_unique<kube::KubeClient>(config);
-    ReconcilerOptions options_r;
-    options_r.now_rfc3339 = [] { return std::string("2026-01-02T03:04:05Z"); };
-    reconciler_ = std::make_unique<Reconciler>(
-        *client_, admin_,
-        [](const api::DLedgerGroup&, int ordinal) { return "pod-" + std::to_string(ordinal); },
-        options_r);
-  }
-  void TearDown() override { server_->stop(); }
-
-  json create_group(const std::string& name, int replicas, json extra_spec = json::object()) {
-    json spec = {{"image", "registry.example/dledger:1"}, {"replicas", replicas}};
-    spec.update(extra_spec);
-    json group = {{"apiVersion", "dledger.io/v1alpha1"},
-                  {"kind", "DLedgerGroup"},
-                  {"metadata", {{"name", name}}},
-                  {"spec", spec}};
-    auto created = client_->create(resources::kDLedgerGroups, "default", group);
-    EXPECT_TRUE(created.ok()) << created.error().to_string();
-    return created.ok() ? *created : json();
-  }
-
-  static const api::Condition* condition(const api::DLedgerGroupStatus& status,
-                                         std::string_view type) {
-    return api::find_condition(status.conditions, type);
-  }
-
-  std::unique_ptr<dledger::kube::ApiServer> server_;
-  std::unique_ptr<kube::KubeClient> client_;
-  FakeMemberAdmin admin_;
-  std::unique_ptr<Reconciler> reconciler_;
-};
 
 TEST_F(ReconcilerTest, NewGroupGetsOwnedObjectsWithOwnerReferencesAndNotReadyStatus) {
   const json group = create_group("g1", 3);
@@ -266,6 +160,43 @@ TEST(JsonContains, ServerDefaultedFieldsAreNotDifferencesButChangedValuesAre) {
   const json merged = json_overlay(live, {{"spec", {{"replicas", 4}}}});
   EXPECT_EQ(merged["spec"]["replicas"], 4);
   EXPECT_EQ(merged["spec"]["revisionHistoryLimit"], 10);
+}
+
+}  // namespace
+}  // namespace dledger::op::controller
+
+namespace dledger::op::controller {
+namespace {
+
+TEST_F(ReconcilerTest, LeaderChangeGetsOneEventNamingOldAndNewLeader) {
+  create_group("g1", 3);
+  ASSERT_TRUE(reconciler_->reconcile("default/g1").ok());
+  admin_.healthy_group(3, 3);
+  ASSERT_TRUE(reconciler_->reconcile("default/g1").ok());
+  ASSERT_TRUE(reconciler_->reconcile("default/g1").ok());  // same leader: no second Event
+  auto leader_events = [&] {
+    std::vector<std::string> messages;
+    for (const auto& event : events(kLeaderChangedReason)) messages.push_back(event["message"]);
+    return messages;
+  };
+  ASSERT_EQ(leader_events().size(), 1u);
+  EXPECT_EQ(leader_events()[0], "g1-0 (n0) leads in term 4; previously no leader");
+
+  // n1 wins an election in term 5.
+  admin_.statuses["pod-0"].role = admin::kRoleFollower;
+  admin_.statuses["pod-0"].leader_id = "n1";
+  admin_.statuses["pod-1"].role = admin::kRoleLeader;
+  admin_.statuses["pod-1"].term = 5;
+  admin_.statuses["pod-1"].leader_id = "n1";
+  auto result = reconciler_->reconcile("default/g1");
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  ASSERT_TRUE(result->status.leader.has_value());
+  EXPECT_EQ(result->status.leader->pod, "g1-1");
+  const auto messages = leader_events();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_NE(std::find(messages.begin(), messages.end(),
+                      "g1-1 (n1) leads in term 5; previously g1-0 in term 4"),
+            messages.end());
 }
 
 }  // namespace
