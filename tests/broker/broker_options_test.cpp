@@ -97,5 +97,27 @@ TEST(BrokerOptions, BrokerNameIsRequired) {
   EXPECT_NE(o.error().message.find("brokerName"), std::string::npos);
 }
 
+TEST(BrokerOptions, BrokerPeersMapEveryMemberToItsRemotingAddress) {
+  Properties p = base_props();
+  p.set("brokerPeers", "n0-127.0.0.1:30911;n1-127.0.0.1:30921;n2-127.0.0.1:30931");
+  auto o = BrokerOptions::from_properties(p);
+  ASSERT_TRUE(o.ok()) << o.error().to_string();
+  EXPECT_EQ(o->broker_peers,
+            (std::map<raft::NodeId, std::string>{
+                {0, "127.0.0.1:30911"}, {1, "127.0.0.1:30921"}, {2, "127.0.0.1:30931"}}));
+  EXPECT_TRUE(BrokerOptions::from_properties(base_props())->broker_peers.empty());
+}
+
+TEST(BrokerOptions, InvalidBrokerPeersNameTheKeyAndValue) {
+  for (const char* bad : {"n0-127.0.0.1:0", "n0-127.0.0.1:30911;n2-127.0.0.1:30931", "x"}) {
+    Properties p = base_props();
+    p.set("brokerPeers", bad);
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_NE(o.error().message.find(std::string("brokerPeers = '") + bad + "'"), std::string::npos)
+        << o.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace dledger::broker
