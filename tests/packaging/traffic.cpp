@@ -4,11 +4,15 @@
 //   packaging-traffic --brokers "127.0.0.1:p0;127.0.0.1:p1;127.0.0.1:p2" --topics orders,payments
 //                     [--interval-ms 20] [--duration-ms 0]
 //
-// Creates each topic (1 queue) on the broker that accepts it (the leader), then until SIGTERM /
-// SIGINT (or --duration-ms, when > 0) sends one message per topic every interval to the leader
-// (finding the leader again when a send is refused) and pulls every topic's queue back from its
-// cursor. At the end it pulls until everything acknowledged has been read back, checks that the
-// bodies come back exactly once and in send order, and prints one JSON line
+// Creates each topic (1 queue) through the first broker that accepts it, then until SIGTERM /
+// SIGINT (or --duration-ms, when > 0) sends one message per topic every interval (to the same
+// broker; a follower forwards to the leader; on a failure the next broker is tried with the same
+// message) and pulls every topic's queue back from its cursor, committing the consumer offset of
+// group "packaging-traffic" with each pull. At the end it pulls until everything acknowledged has
+// been read back and checks the bodies come back in send order, each once — except that a message
+// whose send failed before it was acknowledged may appear twice in a row (the failed attempt may
+// have been stored, as with any RocketMQ producer). The first 5 send failures are printed on
+// stderr. Prints one JSON line
 //   {"sent": N, "pulled": M, "send_errors": E}
 // Exit codes: 0 when N > 0 and every acknowledged message was read back in order; 1 otherwise
 // (the reason on stderr); 2 usage error.
@@ -19,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -46,8 +51,9 @@ extern "C" void request_stop(int) {
 struct TopicState {
   std::int64_t sent = 0;           // messages acknowledged; bodies are "<topic>-<n>", n from 0
   std::int64_t next_pull = 0;      // next consume-queue offset to pull
-  std::int64_t pulled = 0;         // messages read back in order
+  std::int64_t pulled = 0;         // distinct messages read back, in order
   std::int64_t first_offset = -1;  // queue offset of message 0
+  std::set<std::int64_t> retried;  // n whose send failed at least once before it was acknowledged
 };
 
 class Traffic {
@@ -166,6 +172,17 @@ class Traffic {
         return;
       }
       ++send_errors_;
+      if (send_errors_ <= 5) {
+        std::cerr << "packaging-traffic: send " << topic << "-" << state.sent << " to "
+                  << brokers_[leader_] << " failed: "
+                  << (reply.ok()
+                          ? "code " + std::to_string(reply->code) + " " + reply->remark.value_or("")
+                          : reply.error().to_string())
+                  << "\n";
+      }
+      // The message may still have been stored (a timeout after the append): the retry can
+      // store it twice, as with any RocketMQ producer. pull() accepts that one duplicate.
+      state.retried.insert(state.sent);
       leader_ = (leader_ + 1) % brokers_.size();  // refused or unreachable: try the next member
     }
   }
@@ -179,7 +196,10 @@ class Traffic {
     header.queue_id = 0;
     header.queue_offset = state.next_pull;
     header.max_msg_nums = 32;
-    header.commit_offset = 0;
+    // Commit what was consumed so far with the pull, as RocketMQ consumers do (so the broker
+    // has consumer offsets and consumer lag to report).
+    header.sys_flag = remoting::pull_sys_flag::kCommitOffset;
+    header.commit_offset = state.next_pull;
     remoting::write_pull_message_request(header, &cmd);
     auto reply = invoke(leader_, std::move(cmd));
     if (!reply.ok() || reply->code != resp::kSuccess) return;  // not there yet, or not the leader
@@ -190,12 +210,14 @@ class Traffic {
     }
     for (const auto& record : *records) {
       const std::string want = topic + "-" + std::to_string(state.pulled);
-      if (record.body != want) {
+      const bool retry_copy = state.pulled > 0 && state.retried.count(state.pulled - 1) > 0 &&
+                              record.body == topic + "-" + std::to_string(state.pulled - 1);
+      if (record.body != want && !retry_copy) {
         fail("topic " + topic + " offset " + std::to_string(record.queue_offset) + ": read '" +
              record.body + "', expected '" + want + "'");
         return;
       }
-      ++state.pulled;
+      if (!retry_copy) ++state.pulled;
       state.next_pull = record.queue_offset + 1;
     }
   }
