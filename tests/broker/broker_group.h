@@ -6,6 +6,7 @@
 //   int master = group.wait_for_master();          // -1 if none became master in 30 s
 //   group.at(master).client->invoke_sync(...);
 //   group.create_topic(master, "orders", 2);
+//   group.stop(master);                            // then wait_for_master() finds the next one
 //
 // `configure` may adjust each replica's store and handler options before it starts (inject
 // clocks, metrics, ...). Header-only; shared by the tests in tests/broker.
@@ -38,6 +39,7 @@ struct BrokerReplica {
   std::unique_ptr<BrokerHandlers> handlers;
   std::unique_ptr<frontend::RemotingServer> server;
   std::unique_ptr<frontend::RemotingClient> client;
+  bool stopped = false;
 };
 
 class BrokerGroup {
@@ -95,15 +97,22 @@ class BrokerGroup {
     }
   }
   ~BrokerGroup() {
-    for (auto& r : replicas_) {
-      r.client->close();
-      r.handlers->stop();
-      r.server->stop();
-      r.store->stop();
-      r.ledger->stop();
-    }
+    for (int i = 0; i < size(); ++i) stop(i);
     replicas_.clear();
     std::filesystem::remove_all(dir_);
+  }
+
+  // Stops replica `i` (a crash as far as the others can tell); idempotent. Its objects stay
+  // allocated until the group is destroyed.
+  void stop(int i) {
+    BrokerReplica& r = at(i);
+    if (r.stopped) return;
+    r.stopped = true;
+    r.client->close();
+    r.handlers->stop();
+    r.server->stop();
+    r.store->stop();
+    r.ledger->stop();
   }
   BrokerGroup(const BrokerGroup&) = delete;
   BrokerGroup& operator=(const BrokerGroup&) = delete;
@@ -114,7 +123,9 @@ class BrokerGroup {
     dledger::testing::eventually(
         [&] {
           for (std::size_t i = 0; i < replicas_.size(); ++i) {
-            if (replicas_[i].store->ready_as_master()) master = static_cast<int>(i);
+            if (!replicas_[i].stopped && replicas_[i].store->ready_as_master()) {
+              master = static_cast<int>(i);
+            }
           }
           return master >= 0;
         },

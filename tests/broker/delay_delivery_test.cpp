@@ -184,3 +184,77 @@ TEST_F(DelayDeliveryTest, SendBackIsRetriedAfterItsDelayLevel) {
 
 }  // namespace
 }  // namespace dledger::broker
+
+namespace dledger::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BrokerGroup;
+namespace resp = remoting::response_code;
+
+// Three replicas with schedulers driven by hand: the progress a leader commits reaches every
+// replica, and the next leader neither repeats those deliveries nor misses later ones.
+TEST(DelayFailover, NewLeaderContinuesFromTheReplicatedProgress) {
+  static std::atomic<std::int64_t> now_ms{1'800'000'000'000};
+  BrokerGroup group(
+      {.replicas = 3,
+       .configure = [](int, store::MessageStoreOptions& options, BrokerHandlers::Options&) {
+         options.clock_ms = [] { return now_ms.load(); };
+       }});
+  std::vector<std::unique_ptr<store::DelayScheduler>> schedulers;
+  for (int i = 0; i < 3; ++i) {
+    store::DelayScheduler::Options options;
+    options.clock_ms = [] { return now_ms.load(); };
+    schedulers.push_back(std::make_unique<store::DelayScheduler>(*group.at(i).store, options));
+  }
+  int first = group.wait_for_master();
+  ASSERT_GE(first, 0);
+  ASSERT_EQ(group.create_topic(first, "failover", 1), resp::kSuccess);
+  for (const char* body : {"d0", "d1"}) {
+    auto sent = group.at(first).client->invoke_sync(
+        testing::send_message_request("failover", 0, body, "", {{"DELAY", "1"}}), 10s);
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  }
+  now_ms += 1000;
+  const int follower = (first + 1) % 3;
+  EXPECT_EQ(schedulers[follower]->run_once().delivered, 0u);  // followers never deliver
+  EXPECT_EQ(schedulers[first]->run_once().delivered, 2u);
+
+  const std::string schedule(store::kScheduleTopic);
+  const std::string progress_group(store::kScheduleProgressGroup);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(dledger::testing::eventually([&] {
+      return group.at(i).store->query_offset(progress_group, schedule, 0) == 2 &&
+             group.at(i).store->max_offset("failover", 0) == 2;
+    })) << "replica "
+        << i;
+  }
+
+  group.stop(first);
+  int second = group.wait_for_master();
+  ASSERT_GE(second, 0);
+  ASSERT_NE(second, first);
+  EXPECT_EQ(schedulers[second]->run_once().delivered, 0u);  // nothing delivered twice
+  auto sent = group.at(second).client->invoke_sync(
+      testing::send_message_request("failover", 0, "d2", "", {{"DELAY", "1"}}), 10s);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  EXPECT_EQ(schedulers[second]->run_once().delivered, 0u);  // not due yet
+  now_ms += 1000;
+  EXPECT_EQ(schedulers[second]->run_once().delivered, 1u);
+
+  auto pulled = group.at(second).client->invoke_sync(
+      testing::pull_message_request("CG", "failover", 0, 0), 10s);
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_EQ(pulled->code, resp::kSuccess);
+  auto records = remoting::decode_message_records(pulled->body);
+  ASSERT_TRUE(records.ok());
+  std::vector<std::string> bodies;
+  for (const auto& r : *records) bodies.push_back(r.body);
+  EXPECT_EQ(bodies, (std::vector<std::string>{"d0", "d1", "d2"}));
+  schedulers.clear();
+}
+
+}  // namespace
+}  // namespace dledger::broker
