@@ -178,6 +178,7 @@ class PeerTransport::Impl {
   // `conn` by value: callers may pass peer->conn, which this resets.
   void close_outbound(std::shared_ptr<Outbound> conn, const std::string& reason, bool was_error);
   void schedule_reconnect(const std::shared_ptr<Peer>& peer);
+  void reconnect_now_if_waiting(raft::NodeId id);
   void pump(const std::shared_ptr<Peer>& peer);
 
   // Inbound side (io thread).
@@ -879,6 +880,23 @@ void PeerTransport::Impl::accept_peer(const std::shared_ptr<Inbound>& conn) {
   inbound_write(
       conn, encode_frame(FrameType::kHelloAck, encode_hello_ack({HelloStatus::kAccepted, "", ""})),
       false);
+  reconnect_now_if_waiting(conn->peer_id);
+}
+
+// A peer that just connected to us is up: if our own connection to it is waiting out a reconnect
+// backoff (up to reconnect_backoff.max_ms after an outage), connect now instead. A restarted
+// replica is then reached as soon as it listens, not a backoff period later.
+void PeerTransport::Impl::reconnect_now_if_waiting(raft::NodeId id) {
+  std::shared_ptr<Peer> peer;
+  {
+    std::lock_guard<std::mutex> lock(peers_mu_);
+    auto it = peers_.find(id);
+    if (it != peers_.end()) peer = it->second;
+  }
+  if (!peer || peer->removed || peer->conn || stopping_.load()) return;
+  peer->retry_timer.cancel();  // a handler already queued finds peer->conn set and returns
+  peer->failed_attempts = 0;
+  connect(peer);
 }
 
 void PeerTransport::Impl::refuse(const std::shared_ptr<Inbound>& conn, const std::string& reason) {

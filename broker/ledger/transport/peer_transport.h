@@ -13,7 +13,9 @@
 // Delivery is best effort, which Raft tolerates: a message is dropped (and counted) when its
 // peer's queue is full (the oldest queued messages go first), when it is larger than the queue,
 // when the connection fails with it in flight, or when its destination is not a member.
-// Disconnected peers are retried with jittered exponential backoff (BackoffPolicy).
+// Disconnected peers are retried with jittered exponential backoff (BackoffPolicy); an
+// authenticated inbound connection from a peer whose outbound connection is waiting out that
+// backoff ends the wait (the peer is evidently up again, e.g. a restarted replica).
 //
 // Handshake and authentication: see handshake.h. The acceptor refuses peers that are not in the
 // membership, name another group or protocol version, or (with a secret configured) fail the

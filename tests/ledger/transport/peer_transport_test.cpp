@@ -342,6 +342,32 @@ TEST(PeerTransport, ReconnectsAfterThePeerRestarts) {
   EXPECT_TRUE(stats.connected);
 }
 
+TEST(PeerTransport, InboundConnectionFromARestartedPeerEndsTheReconnectBackoff) {
+  // After b goes away, a's next attempt to reach it waits 30-60 s: only b's own connection to a
+  // can make a reach the restarted b within the 20 s checked below.
+  Node a(1, [](PeerTransportOptions& o) { o.reconnect_backoff = {60'000, 60'000}; });
+  auto b = std::make_unique<Node>(2);
+  const std::uint16_t b_port = b->port();
+  Connect(a, *b);
+  a.transport().send(Heartbeat(1, 2, 1));
+  ASSERT_TRUE(WaitUntil([&] { return b->received_count() == 1; }));
+  b.reset();
+  ASSERT_TRUE(WaitUntil([&] { return !a.connected_to(2); }));
+
+  b = std::make_unique<Node>(2, "group-a", "", b_port);
+  b->transport().update_membership(MembershipOf({{1, a.port()}, {2, b_port}}));
+  b->transport().send(Heartbeat(2, 1, 1));  // b connects to a
+  ASSERT_TRUE(WaitUntil([&] { return a.received_count() >= 1; }, 20'000ms));
+  std::uint64_t sequence = 2;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        a.transport().send(Heartbeat(1, 2, sequence++));
+        return b->received_count() > 0;
+      },
+      20'000ms));
+  EXPECT_TRUE(a.connected_to(2));
+}
+
 TEST(PeerTransport, NonMemberIsRefused) {
   Node a(1), b(2), intruder(9);
   Connect(a, b);
