@@ -288,11 +288,17 @@ def resolve_variables(prom, dashboard_name, dashboard, failures):
             values[name] = ".*"
             continue
         if var.get("multi") or var.get("includeAll"):
-            values[name] = "(" + "|".join(re.escape(v) for v in found) + ")"
+            values[name] = "(" + "|".join(grafana_regex_escape(v) for v in found) + ")"
         else:
             values[name] = found[0]
         log(f"{dashboard_name}: ${name} = {values[name]}  (from {', '.join(found)})")
     return values
+
+
+def grafana_regex_escape(value):
+    """Grafana's escaping of a multi-value variable inside a PromQL regex string: regex
+    metacharacters get a backslash, doubled because the regex is a PromQL string literal."""
+    return re.sub(r"([\\^$*+?.()|\[\]{}])", r"\\\\\1", value)
 
 
 def label_exists(label):
