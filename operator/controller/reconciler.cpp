@@ -131,8 +131,8 @@ std::string Reconciler::now() const {
                               : format_rfc3339(std::chrono::system_clock::now());
 }
 
-Status Reconciler::apply_object(const kube::ResourceType& type, const std::string& ns,
-                                const json& desired) {
+Result<json> Reconciler::apply_object(const kube::ResourceType& type, const std::string& ns,
+                                      const json& desired) {
   const std::string name = desired["metadata"]["name"].get<std::string>();
   auto applied = kube::retry_on_conflict<json>([&]() -> Result<json> {
     auto live = client_.get(type, ns, name);
@@ -146,7 +146,7 @@ Status Reconciler::apply_object(const kube::ResourceType& type, const std::strin
     return client_.update(type, ns, updated);
   });
   if (!applied.ok()) return applied.error();
-  return Status();
+  return *applied;
 }
 
 void Reconciler::emit_event(const json& group, const std::string& type, const std::string& why,
@@ -176,16 +176,10 @@ Result<ObservedRollout> Reconciler::observe_rollout(const api::DLedgerGroup& gro
   const std::string update_revision = status.value("updateRevision", "");
   if (update_revision.empty()) return rollout;  // no StatefulSet controller reports revisions
   rollout.update_revision = update_revision;
+  // live_sts is the StatefulSet as this pass left it: a template it just changed raised the
+  // generation, and updateRevision is the previous template's until the controller catches up.
   const auto generation = live_sts["metadata"].value("generation", std::int64_t{0});
   rollout.revision_stale = status.value("observedGeneration", std::int64_t{0}) < generation;
-  // A template this pass is about to change is not in updateRevision yet either.
-  render::RenderOptions options;
-  options.membership_replicas = std::clamp(live_sts["spec"].value("replicas", 1), 1, 9);
-  const json desired = render::render_stateful_set(group, options);
-  if (!json_contains(live_sts["spec"].value("template", json::object()),
-                     desired["spec"]["template"])) {
-    rollout.revision_stale = true;
-  }
 
   const std::string ns = group.metadata.namespace_name;
   auto pods =
@@ -315,13 +309,8 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
 
   // ---- plan ----------------------------------------------------------------------------------
   // Membership first; pods are rolled only while the membership matches spec.replicas.
+  // (The rolling-update step is planned after the owned objects are applied, below.)
   Step step = plan_next_step(observed);
-  if (step.kind == StepKind::kSteady && sts.ok()) {
-    auto rollout = observe_rollout(group, *sts);
-    if (!rollout.ok()) return fail(kReasonKubeApiError, rollout.error());
-    step = plan_rollout_step(observed, *rollout);
-  }
-  result.step = step;
   int membership = observed.stateful_set_replicas;
   int bootstrap = observed.bootstrap_replicas;
   auto record_bootstrap = [&](int value) -> Status {
@@ -351,6 +340,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   }
 
   // ---- apply owned objects -------------------------------------------------------------------
+  std::optional<json> applied_sts;
   if (membership >= 1) {
     render::RenderOptions render_options;
     render_options.membership_replicas = std::min(membership, 9);
@@ -365,18 +355,25 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
         {&kube::resources::kStatefulSets, &desired_objects->stateful_set},
         {&kube::resources::kPodDisruptionBudgets, &desired_objects->pod_disruption_budget}};
     for (const auto& [type, object] : objects) {
-      if (Status applied = apply_object(*type, ns, *object); !applied.ok()) {
-        return fail(kReasonApplyFailed, applied.error());
-      }
+      auto applied = apply_object(*type, ns, *object);
+      if (!applied.ok()) return fail(kReasonApplyFailed, applied.error());
+      if (object == &desired_objects->stateful_set) applied_sts = std::move(*applied);
     }
     if (desired_objects->service_monitor) {
-      if (Status applied = apply_object(kube::resources::kServiceMonitors, ns,
-                                        *desired_objects->service_monitor);
-          !applied.ok()) {
-        return fail(kReasonApplyFailed, applied.error());
-      }
+      auto applied =
+          apply_object(kube::resources::kServiceMonitors, ns, *desired_objects->service_monitor);
+      if (!applied.ok()) return fail(kReasonApplyFailed, applied.error());
     }
   }
+
+  // ---- rolling update ------------------------------------------------------------------------
+  // Only while the membership is steady; judged on the StatefulSet as applied in this pass.
+  if (step.kind == StepKind::kSteady && applied_sts) {
+    auto rollout = observe_rollout(group, *applied_sts);
+    if (!rollout.ok()) return fail(kReasonKubeApiError, rollout.error());
+    step = plan_rollout_step(observed, *rollout);
+  }
+  result.step = step;
 
   // ---- perform the membership step -----------------------------------------------------------
   const std::string leader_address =

@@ -14,7 +14,10 @@
 //      created), then create-or-update every owned object: update only when the live object
 //      lacks something desired (fields the server defaults are kept), with its resourceVersion,
 //      retrying on 409.
-//   6. Perform the admin step (add learner, promote, transfer, remove), Events for decisions, and
+//   5b. Membership steady: plan_rollout_step (rollout_plan.h) on the StatefulSet as applied and
+//      the pods' controller-revision-hash labels -> at most ONE pod restart or leader transfer.
+//   6. Perform the step: admin calls (add learner, promote, transfer, remove; bearer token from
+//      spec.adminTokenSecretRef), pod or PVC deletion; Events for decisions, and
 //      a LeaderChanged Event when the leader differs from the one status recorded.
 //   7. Write status (update_status, retried on 409): replicas, readyReplicas, selector, leader,
 //      term, members[], conditions Ready/Available/Progressing/Degraded, observedGeneration.
@@ -116,8 +119,9 @@ class Reconciler {
   const std::string& last_error_reason() const { return last_error_reason_; }
 
  private:
-  Status apply_object(const kube::ResourceType& type, const std::string& ns,
-                      const nlohmann::json& desired);
+  // Creates or updates `desired`; returns the object as stored.
+  Result<nlohmann::json> apply_object(const kube::ResourceType& type, const std::string& ns,
+                                      const nlohmann::json& desired);
   void emit_event(const nlohmann::json& group, const std::string& type, const std::string& reason,
                   const std::string& message);
   Status write_status(const std::string& ns, const std::string& name,
