@@ -19,6 +19,7 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
   context_->forwarder = std::make_unique<LeaderForwarder>(
       std::move(options.forwarding), LeaderForwarder::RoleSource{[s] { return s->is_leader(); },
                                                                  [s] { return s->leader_hint(); }});
+  replayer_ = std::make_unique<MembershipReplayer>(*context_, options.membership_replay_interval);
 }
 
 BrokerHandlers::~BrokerHandlers() {
@@ -27,6 +28,7 @@ BrokerHandlers::~BrokerHandlers() {
 
 void BrokerHandlers::stop() {
   context_->suspender->stop();
+  replayer_->stop();
   context_->forwarder->stop();
 }
 

@@ -26,6 +26,7 @@
 
 #include "broker/broker/consumer_registry.h"
 #include "broker/broker/leader_forwarder.h"
+#include "broker/broker/membership_replay.h"
 #include "broker/broker/pull_suspender.h"
 #include "broker/broker/queue_lock_table.h"
 #include "broker/frontend/remoting_server.h"
@@ -57,6 +58,8 @@ class BrokerHandlers {
     ledger::LedgerServer* ledger = nullptr;
     // How a follower reaches the leader (self name, brokerPeers addresses, listen port).
     LeaderForwarder::Options forwarding;
+    // How often a follower checks for a new leader to replay its clients' heartbeats to.
+    std::chrono::milliseconds membership_replay_interval{100};
     // Counts sends and pulls when set; must outlive the handlers.
     BrokerMetrics* metrics = nullptr;
   };
@@ -69,6 +72,7 @@ class BrokerHandlers {
 
  private:
   std::unique_ptr<BrokerContext> context_;
+  std::unique_ptr<MembershipReplayer> replayer_;
 };
 
 // Handler factories (each in its own file).

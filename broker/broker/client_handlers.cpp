@@ -37,7 +37,10 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context) {
       respond(remoting::make_response(request, resp::kSystemError, heartbeat.error().message));
       return;
     }
-    if (should_record(context, request)) context.consumers.heartbeat(*heartbeat, conn.id());
+    if (should_record(context, request)) {
+      context.consumers.heartbeat(*heartbeat, conn.id(),
+                                  request.ext_fields.contains(kForwardedFromField));
+    }
     if (heartbeat->consumers.empty()) {
       // Producers only: membership is about consumer groups, nothing to tell the leader.
       respond(remoting::make_response(request, resp::kSuccess));

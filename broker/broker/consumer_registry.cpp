@@ -8,15 +8,33 @@ ConsumerRegistry::ConsumerRegistry(std::chrono::milliseconds expiry, Clock clock
 }
 
 void ConsumerRegistry::heartbeat(const remoting::HeartbeatData& heartbeat,
-                                 std::uint64_t connection_id) {
+                                 std::uint64_t connection_id, bool relayed) {
   std::lock_guard lock(mu_);
   auto now = clock_();
   for (const auto& consumer : heartbeat.consumers) {
     Client& client = groups_[consumer.group_name][heartbeat.client_id];
     client.connection_id = connection_id;
-    client.subscriptions = consumer.subscriptions;
+    client.relayed = relayed;
+    client.data = consumer;
     client.last_heartbeat = now;
   }
+}
+
+std::vector<remoting::HeartbeatData> ConsumerRegistry::direct_clients() {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  std::map<std::string, remoting::HeartbeatData> by_client;
+  for (const auto& [group, clients] : groups_) {
+    for (const auto& [id, client] : clients) {
+      if (client.relayed) continue;
+      remoting::HeartbeatData& heartbeat = by_client[id];
+      heartbeat.client_id = id;
+      heartbeat.consumers.push_back(client.data);
+    }
+  }
+  std::vector<remoting::HeartbeatData> out;
+  for (auto& [id, heartbeat] : by_client) out.push_back(std::move(heartbeat));
+  return out;
 }
 
 void ConsumerRegistry::unregister(const std::string& client_id,
@@ -35,7 +53,7 @@ std::vector<std::pair<std::string, std::string>> ConsumerRegistry::connection_cl
   for (auto it = groups_.begin(); it != groups_.end();) {
     std::erase_if(it->second, [&](const auto& kv) {
       if (kv.second.connection_id != connection_id) return false;
-      forgotten.emplace_back(it->first, kv.first);
+      if (!kv.second.relayed) forgotten.emplace_back(it->first, kv.first);
       return true;
     });
     it = it->second.empty() ? groups_.erase(it) : std::next(it);
@@ -69,7 +87,7 @@ std::optional<remoting::SubscriptionData> ConsumerRegistry::subscription(const s
   auto it = groups_.find(group);
   if (it == groups_.end()) return std::nullopt;
   for (const auto& [id, client] : it->second) {
-    for (const auto& sub : client.subscriptions) {
+    for (const auto& sub : client.data.subscriptions) {
       if (sub.topic == topic) return sub;
     }
   }

@@ -25,13 +25,19 @@ class ConsumerRegistry {
   explicit ConsumerRegistry(std::chrono::milliseconds expiry = std::chrono::seconds(120),
                             Clock clock = {});
 
-  // Records every consumer group of the heartbeat for its client on `connection_id`.
-  void heartbeat(const remoting::HeartbeatData& heartbeat, std::uint64_t connection_id);
+  // Records every consumer group of the heartbeat for its client on `connection_id`. `relayed`:
+  // the heartbeat was forwarded by another replica (the client is connected there, not here).
+  void heartbeat(const remoting::HeartbeatData& heartbeat, std::uint64_t connection_id,
+                 bool relayed = false);
   // Forgets the client in `group`, or in every group when `group` is nullopt.
   void unregister(const std::string& client_id, const std::optional<std::string>& group);
-  // Forgets every client last seen on that connection; returns the (group, clientID) pairs it
-  // forgot (a follower tells the leader about them, see client_handlers.cpp).
+  // Forgets every client last seen on that connection; returns the (group, clientID) pairs of
+  // clients connected here (not relayed) it forgot (a follower tells the leader about them, see
+  // client_handlers.cpp).
   std::vector<std::pair<std::string, std::string>> connection_closed(std::uint64_t connection_id);
+  // The live clients connected to this replica itself (not relayed), as heartbeats to replay to
+  // a new leader. Subscriptions and the consumer data of the last heartbeat are kept.
+  std::vector<remoting::HeartbeatData> direct_clients();
   // Live client ids of the group, sorted.
   std::vector<std::string> consumers(const std::string& group);
   // The subscription of `topic` any live client of the group declared, if any.
@@ -41,7 +47,8 @@ class ConsumerRegistry {
  private:
   struct Client {
     std::uint64_t connection_id = 0;
-    std::vector<remoting::SubscriptionData> subscriptions;
+    bool relayed = false;
+    remoting::ConsumerData data;  // group_name + subscriptions of the last heartbeat
     std::chrono::steady_clock::time_point last_heartbeat;
   };
   void expire_locked();

@@ -43,5 +43,28 @@ TEST(ConsumerRegistry, UnregisterAndConnectionCloseForgetTheClient) {
   EXPECT_FALSE(registry.subscription("G", "orders").has_value());
 }
 
+TEST(ConsumerRegistry, RelayedClientsAreMembersButNotReportedAsThisReplicasOwn) {
+  ConsumerRegistry registry;
+  registry.heartbeat(heartbeat_of("direct", "G"), 1);
+  registry.heartbeat(heartbeat_of("relayed", "G"), 2, /*relayed=*/true);
+  registry.heartbeat(heartbeat_of("direct", "H"), 1);
+  EXPECT_EQ(registry.consumers("G"), (std::vector<std::string>{"direct", "relayed"}));
+
+  auto own = registry.direct_clients();
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0].client_id, "direct");
+  ASSERT_EQ(own[0].consumers.size(), 2u);
+  EXPECT_EQ(own[0].consumers[0].group_name, "G");
+  EXPECT_EQ(own[0].consumers[1].group_name, "H");
+  EXPECT_EQ(own[0].consumers[0].subscriptions[0].sub_string, "TagA");
+
+  // Closing the relaying connection forgets the relayed client but reports nothing to pass on.
+  EXPECT_TRUE(registry.connection_closed(2).empty());
+  EXPECT_EQ(registry.consumers("G"), std::vector<std::string>{"direct"});
+  auto forgotten = registry.connection_closed(1);
+  EXPECT_EQ(forgotten,
+            (std::vector<std::pair<std::string, std::string>>{{"G", "direct"}, {"H", "direct"}}));
+}
+
 }  // namespace
 }  // namespace dledger::broker

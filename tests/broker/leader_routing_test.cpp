@@ -219,5 +219,55 @@ TEST_F(LeaderRoutingTest, MalformedLockBodyIsAnErrorNamingTheField) {
       << reply.remark.value_or("");
 }
 
+// After a leader change every replica still forwards to the (new) leader, and the new leader
+// learns at once which consumers are connected to the other replicas.
+TEST(LeaderChangeRoutingTest, NewLeaderKnowsEveryGroupMemberAndFollowersForwardToIt) {
+  BrokerGroup group({});
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      group.at(i).handlers->context().forwarder->set_client_address(
+          static_cast<raft::NodeId>(j), "127.0.0.1:" + std::to_string(group.at(j).server->port()));
+    }
+  }
+  const int old_leader = group.wait_for_master();
+  ASSERT_GE(old_leader, 0);
+  const int connected = (old_leader + 1) % 3;   // where the consumer is connected
+  const int new_leader = (old_leader + 2) % 3;  // never saw the consumer's heartbeats
+  ASSERT_EQ(group.create_topic(connected, "after-change", 1), resp::kSuccess);
+
+  remoting::HeartbeatData data;
+  data.client_id = "client-E@5";
+  remoting::ConsumerData consumer;
+  consumer.group_name = "CG-change";
+  consumer.subscriptions.push_back(remoting::SubscriptionData{.topic = "after-change"});
+  data.consumers.push_back(consumer);
+  RemotingCommand hb = remoting::make_request(rc::kHeartBeat, 0);
+  hb.body = remoting::write_heartbeat_body(data);
+  auto beat = group.at(connected).client->invoke_sync(hb, 10s);
+  ASSERT_TRUE(beat.ok());
+  ASSERT_EQ(beat->code, resp::kSuccess) << beat->remark.value_or("");
+
+  Status moved =
+      group.at(old_leader).ledger->transfer_leadership(static_cast<raft::NodeId>(new_leader), 10s);
+  ASSERT_TRUE(moved.ok()) << moved.error().to_string();
+  ASSERT_EQ(group.wait_for_master(), new_leader);
+
+  RemotingCommand list = remoting::make_request(rc::kGetConsumerListByGroup, 0);
+  list.ext_fields = {{"consumerGroup", "CG-change"}};
+  EXPECT_TRUE(dledger::testing::eventually([&] {
+    auto reply = group.at(new_leader).client->invoke_sync(list, 10s);
+    return reply.ok() && reply->code == resp::kSuccess &&
+           reply->body == remoting::write_consumer_list_body({"client-E@5"});
+  }));
+
+  // The old leader is a follower now: its writes go to the new leader.
+  auto sent = group.at(old_leader)
+                  .client->invoke_sync(
+                      testing::send_message_request("after-change", 0, "to-the-old-leader"), 10s);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  EXPECT_EQ(group.at(new_leader).store->max_offset("after-change", 0), 1);
+}
+
 }  // namespace
 }  // namespace dledger::broker
