@@ -6,12 +6,18 @@
 // leader; when a client's connection to a follower closes, the follower sends the leader an
 // UNREGISTER_CLIENT for each (group, client) it forgot. GET_CONSUMER_LIST_BY_GROUP is answered by
 // the leader (forwarded, see leader_only in broker_handlers.cpp).
+//
+// As RocketMQ brokers do, the leader creates a consumer group's %RETRY%<group> topic (one queue,
+// read-write) on the group's first heartbeat, so consumers find its route (they subscribe to it
+// at start) before the first send-back. Creation waits for the commit on the io thread, once per
+// group; a failure is logged and retried on the next heartbeat (a send-back also creates it).
 #include <spdlog/spdlog.h>
 
 #include "broker/broker/broker_handlers.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
+#include "broker/store/store_command.h"
 
 namespace dledger::broker {
 
@@ -25,6 +31,20 @@ namespace {
 // to this replica itself, or what reaches the leader, changes the local registry.
 bool should_record(BrokerContext& context, const RemotingCommand& request) {
   return context.store->is_leader() || !request.ext_fields.contains(kForwardedFromField);
+}
+
+void ensure_retry_topic(BrokerContext& context, const std::string& group) {
+  const std::string topic = "%RETRY%" + group;
+  if (context.store->topic(topic)) return;
+  store::TopicConfig config;
+  config.name = topic;
+  config.read_queue_nums = 1;
+  config.write_queue_nums = 1;
+  Status created = context.store->update_topic(config);
+  if (!created.ok()) {
+    spdlog::warn("heartbeat of group '{}': cannot create {}: {}", group, topic,
+                 created.error().to_string());
+  }
 }
 
 }  // namespace
@@ -47,6 +67,11 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context) {
       return;
     }
     if (context.forwarder->maybe_forward(request, respond)) return;
+    if (context.store->is_leader()) {
+      for (const auto& consumer : heartbeat->consumers) {
+        ensure_retry_topic(context, consumer.group_name);
+      }
+    }
     respond(remoting::make_response(request, resp::kSuccess));
   };
 }

@@ -8,6 +8,8 @@
 // Properties checked (each a step below; the first failure stops the run and prints the logs):
 //   MessagesArriveIntact: body (text, binary, a compressed 6 KiB body), tags, keys and user
 //     properties come back exactly as sent, and the consumer sees the producer's msgIds.
+//   RetryTopicIsRoutedAfterTheFirstHeartbeat: the consumer group's %RETRY%<group> topic (which
+//     every push consumer subscribes to) is routed by the name server without any send-back.
 //   RestartedConsumerResumesFromCommittedOffsets: a consumer of the same group started after the
 //     first one closed receives the new messages and none of the committed ones.
 //   NoAcknowledgedMessageLostAcrossMasterKill: a producer sending continuously while the master
@@ -19,7 +21,7 @@
 // Exit status 0 when every property holds, 1 otherwise.
 
 const assert = require('node:assert/strict');
-const { Cluster, eventually, sleep } = require('./harness');
+const { Cluster, eventually, remotingRequest, sleep } = require('./harness');
 const { clientLog, loadAliOns, logger, parseArgs } = require('./client_common');
 
 const TOPIC = 'AliOnsTopic';
@@ -128,6 +130,18 @@ async function messagesArriveIntactAndRestartResumes(ons, cluster) {
   await closeClient(one.consumer, 'consumer-one');
   console.log('PASS MessagesArriveIntact');
 
+  // RetryTopicIsRoutedAfterTheFirstHeartbeat: the consumer subscribes to %RETRY%<group> at start;
+  // the broker creates it on the group's first heartbeat, as RocketMQ brokers do.
+  const retryRouted = await eventually(async () => {
+    try {
+      return (await remotingRequest(cluster.namesrvAddr, 105, { topic: `%RETRY%${GROUP}` })).code === 0;
+    } catch (_) {
+      return false;
+    }
+  }, 30000, 200);
+  assert.ok(retryRouted, `the name server has no route for %RETRY%${GROUP}`);
+  console.log('PASS RetryTopicIsRoutedAfterTheFirstHeartbeat');
+
   // RestartedConsumerResumesFromCommittedOffsets
   const second = await produce(ons, producer, 'second', 10);
   const two = await startConsumer(ons, cluster.namesrvAddr, 'consumer-two');
@@ -218,7 +232,7 @@ async function main() {
     if (ok) cluster.removeDir();
     else console.error(`test directory kept: ${cluster.dir}`);
   }
-  console.log(ok ? '3 passed, 0 failed' : 'FAILED');
+  console.log(ok ? '4 passed, 0 failed' : 'FAILED');
   process.exit(ok ? 0 : 1);
 }
 
