@@ -398,7 +398,8 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
     }
     admin_.use_admin_token(token);
   }
-  if (performed.ok()) switch (step.kind) {
+  if (performed.ok()) {
+    switch (step.kind) {
       case StepKind::kAddLearner: {
         const std::string peer =
             render::pod_dns_name(group, step.ordinal, options_.cluster_domain) + ":" +
@@ -436,6 +437,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
       default:
         break;
     }
+  }
   if (step.kind != StepKind::kSteady && step.kind != StepKind::kWait) {
     if (performed.ok()) {
       emit_event(group_json, step.kind == StepKind::kRefuse ? "Warning" : "Normal",
