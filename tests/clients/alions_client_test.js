@@ -22,7 +22,7 @@
 
 const assert = require('node:assert/strict');
 const { Cluster, eventually, remotingRequest, sleep } = require('./harness');
-const { clientLog, loadAliOns, logger, parseArgs } = require('./client_common');
+const { clientLog, loadAliOns, logger, parseArgs, runAndExit } = require('./client_common');
 
 const TOPIC = 'AliOnsTopic';
 const GROUP = 'AliOnsConsumerGroup';
@@ -215,25 +215,13 @@ async function main() {
   const args = parseArgs(process.argv, 'alions_client_test.js');
   const ons = loadAliOns(args.tools);
   const cluster = new Cluster({ namesrvBinary: args.namesrv, brokerBinary: args.broker });
-  let ok = false;
-  try {
+  await runAndExit(cluster, 4, async () => {
     await cluster.start();
     await cluster.createTopic(TOPIC, 4, 60000);
     await startInnerProducer(ons, cluster.namesrvAddr);
     await messagesArriveIntactAndRestartResumes(ons, cluster);
     await noAcknowledgedMessageLostAcrossMasterKill(ons, cluster);
-    ok = true;
-  } catch (err) {
-    console.error(`FAIL ${err.stack || err}`);
-    console.error(`--- client log (last 40) ---\n${clientLog.slice(-40).join('\n')}`);
-    console.error(cluster.logs());
-  } finally {
-    await cluster.stopAll();
-    if (ok) cluster.removeDir();
-    else console.error(`test directory kept: ${cluster.dir}`);
-  }
-  console.log(ok ? '4 passed, 0 failed' : 'FAILED');
-  process.exit(ok ? 0 : 1);
+  });
 }
 
 main();

@@ -39,4 +39,31 @@ const logger = {
   error(...args) { clientLog.push(`ERROR ${args.map(a => (a && a.stack) || String(a)).join(' ')}`); },
 };
 
-module.exports = { clientLog, loadAliOns, logger, parseArgs };
+// Runs `scenario()` against a started-or-not `cluster`, then `cleanup()`, stops every process and
+// exits: status 0 printing "<passed> passed, 0 failed" when the scenario resolved; status 1 when it
+// threw, printing the failure, the clients' last log lines and the processes' logs, and keeping
+// the test directory for a post-mortem.
+async function runAndExit(cluster, passed, scenario, cleanup = async () => {}) {
+  let ok = false;
+  try {
+    await scenario();
+    ok = true;
+  } catch (err) {
+    console.error(`FAIL ${err.stack || err}`);
+    console.error(`--- client log (last 40) ---\n${clientLog.slice(-40).join('\n')}`);
+    console.error(cluster.logs());
+  } finally {
+    try {
+      await cleanup();
+    } catch (err) {
+      console.error(`cleanup: ${err.message}`);
+    }
+    await cluster.stopAll();
+    if (ok) cluster.removeDir();
+    else console.error(`test directory kept: ${cluster.dir}`);
+  }
+  console.log(ok ? `${passed} passed, 0 failed` : 'FAILED');
+  process.exit(ok ? 0 : 1);
+}
+
+module.exports = { clientLog, loadAliOns, logger, parseArgs, runAndExit };

@@ -24,7 +24,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { Cluster, eventually, freePort, sleep } = require('./harness');
-const { clientLog, logger, loadAliOns, parseArgs } = require('./client_common');
+const { clientLog, loadAliOns, logger, parseArgs, runAndExit } = require('./client_common');
 
 // Forwards each accepted connection to the first of `targets()` (rotating) that accepts.
 function startProxy(port, targets) {
@@ -85,9 +85,15 @@ async function main() {
     extraBrokerConfig: `brokerGroupAddress = ${groupAddress}`,
   });
   let proxy = null;
-  let ok = false;
   const clients = [];
-  try {
+  const cleanup = async () => {
+    for (const client of clients) {
+      try { await client.close(); } catch (_) { /* the group is being torn down */ }
+      client.on('error', () => {});
+    }
+    if (proxy) proxy.close();
+  };
+  await runAndExit(cluster, 3, async () => {
     await cluster.start();
     proxy = await startProxy(groupPort, () => cluster.brokers.map(b => b.address));
 
@@ -160,23 +166,7 @@ async function main() {
     assert.ok(await eventually(() => acked.every(id => delivered.has(id)), 90000, 200),
       `${acked.filter(id => !delivered.has(id)).length} acknowledged messages never consumed`);
     console.log('PASS ClientReconnectsThroughGroupAddressWithoutRouteRefresh');
-    ok = true;
-  } catch (err) {
-    console.error(`FAIL ${err.stack || err}`);
-    console.error(`--- client log (last 40) ---\n${clientLog.slice(-40).join('\n')}`);
-    console.error(cluster.logs());
-  } finally {
-    for (const client of clients) {
-      try { await client.close(); } catch (_) { /* the group is being torn down */ }
-      client.on('error', () => {});
-    }
-    if (proxy) proxy.close();
-    await cluster.stopAll();
-    if (ok) cluster.removeDir();
-    else console.error(`test directory kept: ${cluster.dir}`);
-  }
-  console.log(ok ? '3 passed, 0 failed' : 'FAILED');
-  process.exit(ok ? 0 : 1);
+  }, cleanup);
 }
 
 main();
