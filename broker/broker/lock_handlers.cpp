@@ -10,32 +10,41 @@ namespace dledger::broker {
 namespace resp = remoting::response_code;
 using remoting::RemotingCommand;
 
-frontend::Handler make_lock_batch_handler(BrokerContext& context) {
-  return [&context](const RemotingCommand& request, frontend::Connection&,
-                    frontend::Responder respond) {
+namespace {
+
+// A handler that parses the LockBatchRequestBody (SYSTEM_ERROR naming the field when malformed)
+// and lets `act` build the reply.
+template <typename Act>
+frontend::Handler lock_body_handler(BrokerContext& context, Act act) {
+  return [&context, act](const RemotingCommand& request, frontend::Connection&,
+                         frontend::Responder respond) {
     auto body = remoting::parse_lock_batch_body(request.body);
     if (!body.ok()) {
       respond(remoting::make_response(request, resp::kSystemError, body.error().message));
       return;
     }
-    auto locked = context.locks.lock(body->consumer_group, body->client_id, body->mq_set);
-    RemotingCommand response = remoting::make_response(request, resp::kSuccess);
-    response.body = remoting::write_lock_batch_response_body(locked);
-    respond(std::move(response));
+    respond(act(context.locks, request, *body));
   };
 }
 
+}  // namespace
+
+frontend::Handler make_lock_batch_handler(BrokerContext& context) {
+  return lock_body_handler(context, [](QueueLockTable& locks, const RemotingCommand& request,
+                                       const remoting::LockBatchRequest& body) {
+    auto locked = locks.lock(body.consumer_group, body.client_id, body.mq_set);
+    RemotingCommand response = remoting::make_response(request, resp::kSuccess);
+    response.body = remoting::write_lock_batch_response_body(locked);
+    return response;
+  });
+}
+
 frontend::Handler make_unlock_batch_handler(BrokerContext& context) {
-  return [&context](const RemotingCommand& request, frontend::Connection&,
-                    frontend::Responder respond) {
-    auto body = remoting::parse_lock_batch_body(request.body);
-    if (!body.ok()) {
-      respond(remoting::make_response(request, resp::kSystemError, body.error().message));
-      return;
-    }
-    context.locks.unlock(body->consumer_group, body->client_id, body->mq_set);
-    respond(remoting::make_response(request, resp::kSuccess));
-  };
+  return lock_body_handler(context, [](QueueLockTable& locks, const RemotingCommand& request,
+                                       const remoting::LockBatchRequest& body) {
+    locks.unlock(body.consumer_group, body.client_id, body.mq_set);
+    return remoting::make_response(request, resp::kSuccess);
+  });
 }
 
 }  // namespace dledger::broker

@@ -1,5 +1,5 @@
 // Request builders shared by the broker handler tests: SEND_MESSAGE_V2 with tags, PULL_MESSAGE,
-// UPDATE_CONSUMER_OFFSET. Header-only.
+// UPDATE_CONSUMER_OFFSET, HEART_BEAT. Header-only.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/remoting/codes.h"
+#include "broker/remoting/heartbeat.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/pull_header.h"
 #include "broker/remoting/remoting_command.h"
@@ -61,6 +62,23 @@ inline remoting::RemotingCommand update_offset_request(const std::string& group,
                     {"topic", topic},
                     {"queueId", std::to_string(queue_id)},
                     {"commitOffset", std::to_string(offset)}};
+  return cmd;
+}
+
+// HEART_BEAT of consumer `client_id` in `group`, subscribed to every tag of `topic`.
+inline remoting::RemotingCommand heartbeat_request(const std::string& client_id,
+                                                   const std::string& group,
+                                                   const std::string& topic) {
+  remoting::HeartbeatData data;
+  data.client_id = client_id;
+  remoting::ConsumerData consumer;
+  consumer.group_name = group;
+  remoting::SubscriptionData subscription;
+  subscription.topic = topic;
+  consumer.subscriptions.push_back(subscription);
+  data.consumers.push_back(consumer);
+  remoting::RemotingCommand cmd = remoting::make_request(remoting::request_code::kHeartBeat, 0);
+  cmd.body = remoting::write_heartbeat_body(data);
   return cmd;
 }
 

@@ -23,17 +23,21 @@ using testing::BrokerGroup;
 namespace rc = remoting::request_code;
 namespace resp = remoting::response_code;
 
+// Every replica's forwarder learns every member's remoting port (bound to port 0 at start).
+void route_to_remoting_ports(BrokerGroup& group) {
+  for (int i = 0; i < group.size(); ++i) {
+    for (int j = 0; j < group.size(); ++j) {
+      group.at(i).handlers->context().forwarder->set_client_address(
+          static_cast<raft::NodeId>(j), "127.0.0.1:" + std::to_string(group.at(j).server->port()));
+    }
+  }
+}
+
 class LeaderRoutingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     group_ = new BrokerGroup({});
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        group_->at(i).handlers->context().forwarder->set_client_address(
-            static_cast<raft::NodeId>(j),
-            "127.0.0.1:" + std::to_string(group_->at(j).server->port()));
-      }
-    }
+    route_to_remoting_ports(*group_);
     master_ = group_->wait_for_master();
     ASSERT_GE(master_, 0);
     // Created through a follower: forwarded to the leader like every write.
@@ -55,17 +59,7 @@ class LeaderRoutingTest : public ::testing::Test {
   }
 
   static RemotingCommand heartbeat(const std::string& client_id, const std::string& group) {
-    remoting::HeartbeatData data;
-    data.client_id = client_id;
-    remoting::ConsumerData consumer;
-    consumer.group_name = group;
-    remoting::SubscriptionData sub;
-    sub.topic = "routed";
-    consumer.subscriptions.push_back(sub);
-    data.consumers.push_back(consumer);
-    RemotingCommand hb = remoting::make_request(rc::kHeartBeat, 0);
-    hb.body = remoting::write_heartbeat_body(data);
-    return hb;
+    return testing::heartbeat_request(client_id, group, "routed");
   }
 
   static std::vector<std::string> consumer_list(frontend::RemotingClient& client,
@@ -223,26 +217,14 @@ TEST_F(LeaderRoutingTest, MalformedLockBodyIsAnErrorNamingTheField) {
 // learns at once which consumers are connected to the other replicas.
 TEST(LeaderChangeRoutingTest, NewLeaderKnowsEveryGroupMemberAndFollowersForwardToIt) {
   BrokerGroup group({});
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      group.at(i).handlers->context().forwarder->set_client_address(
-          static_cast<raft::NodeId>(j), "127.0.0.1:" + std::to_string(group.at(j).server->port()));
-    }
-  }
+  route_to_remoting_ports(group);
   const int old_leader = group.wait_for_master();
   ASSERT_GE(old_leader, 0);
   const int connected = (old_leader + 1) % 3;   // where the consumer is connected
   const int new_leader = (old_leader + 2) % 3;  // never saw the consumer's heartbeats
   ASSERT_EQ(group.create_topic(connected, "after-change", 1), resp::kSuccess);
 
-  remoting::HeartbeatData data;
-  data.client_id = "client-E@5";
-  remoting::ConsumerData consumer;
-  consumer.group_name = "CG-change";
-  consumer.subscriptions.push_back(remoting::SubscriptionData{.topic = "after-change"});
-  data.consumers.push_back(consumer);
-  RemotingCommand hb = remoting::make_request(rc::kHeartBeat, 0);
-  hb.body = remoting::write_heartbeat_body(data);
+  RemotingCommand hb = testing::heartbeat_request("client-E@5", "CG-change", "after-change");
   auto beat = group.at(connected).client->invoke_sync(hb, 10s);
   ASSERT_TRUE(beat.ok());
   ASSERT_EQ(beat->code, resp::kSuccess) << beat->remark.value_or("");
