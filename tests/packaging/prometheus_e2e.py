@@ -31,7 +31,7 @@ Checks (all run; each failure is printed with the panel or rule it concerns; exi
 Any process that exits early fails the run with the tail of its log.
 
   prometheus_e2e.py --source-dir REPO --work-dir DIR --broker BIN --namesrv BIN --operator BIN \
-      --apiserver BIN --traffic BIN [--prometheus BIN] [--data-timeout-s 60] [--keep]
+      --apiserver BIN --traffic BIN [--prometheus BIN] [--data-timeout-s 45] [--keep]
 Exit codes: 0 all checks passed, 1 a check failed, 2 setup failed (missing tool, process died).
 """
 
@@ -574,7 +574,7 @@ def main():
     for program in ("broker", "namesrv", "operator", "apiserver", "traffic"):
         parser.add_argument(f"--{program}", required=True)
     parser.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
-    parser.add_argument("--data-timeout-s", type=float, default=60)
+    parser.add_argument("--data-timeout-s", type=float, default=45)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
