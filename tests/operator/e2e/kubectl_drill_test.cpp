@@ -274,20 +274,28 @@ TEST_F(OperatorDrillTest, AppliedGroupBecomesReadyWithExactlyOneLeader) {
   EXPECT_EQ(cells[3], leader_pod);
   EXPECT_EQ(cells[4], std::to_string(status.value("term", 0)));
 
-  // The pods as kubectl shows them: three, Running and ready.
-  auto pods = kubectl("get pods --no-headers");
-  ASSERT_EQ(pods.exit_code, 0) << pods.output;
-  std::istringstream pod_lines(pods.output);
+  // The pods as kubectl shows them: three, Running and ready (the runner polls /readyz, so a
+  // pod's Ready may trail the group's status by a poll).
+  const std::vector<std::string> expected_rows = {"x-0 1/1 Running", "x-1 1/1 Running",
+                                                  "x-2 1/1 Running"};
   std::vector<std::string> pod_rows;
-  for (std::string line; std::getline(pod_lines, line);) {
-    std::istringstream words(line);
-    std::string name, ready, phase;
-    words >> name >> ready >> phase;
-    pod_rows.push_back(name + " " + ready + " " + phase);
-  }
-  EXPECT_EQ(pod_rows,
-            (std::vector<std::string>{"x-0 1/1 Running", "x-1 1/1 Running", "x-2 1/1 Running"}))
-      << pods.output;
+  std::string pods_output;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto pods = kubectl("get pods --no-headers");
+        pods_output = pods.output;
+        pod_rows.clear();
+        std::istringstream pod_lines(pods.output);
+        for (std::string line; std::getline(pod_lines, line);) {
+          std::istringstream words(line);
+          std::string name, ready, phase;
+          words >> name >> ready >> phase;
+          pod_rows.push_back(name + " " + ready + " " + phase);
+        }
+        return pods.exit_code == 0 && pod_rows == expected_rows;
+      },
+      30s))
+      << pods_output;
 }
 
 TEST_F(OperatorDrillTest, ScalingToFiveAndBackWhileProducingLosesNoAcknowledgedMessage) {
