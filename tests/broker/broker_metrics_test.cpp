@@ -1,6 +1,6 @@
 // Broker metrics (docs/packaging.md "Metrics reference", Broker table): sends and pulls through a
-// real one-member broker group, then the /metrics text (the registry as the admin server renders
-// it) is read back and the samples checked.
+// real one-member broker group, then GET /metrics on a real admin HTTP server sharing the
+// registry (as dledger-broker wires it) and the samples are checked.
 #include "broker/broker/broker_metrics.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,10 @@
 
 #include <sstream>
 
+#include "broker/admin/admin_client.h"
+#include "broker/admin/admin_http_server.h"
 #include "broker/remoting/pull_header.h"
+#include "tests/admin/fake_backend.h"
 #include "tests/broker/broker_group.h"
 #include "tests/broker/broker_requests.h"
 
@@ -50,8 +53,19 @@ class BrokerMetricsTest : public ::testing::Test {
                                 handler_options.metrics = metrics_;
                               }});
     ASSERT_EQ(group_->wait_for_master(), 0);
+    admin::AdminServerOptions admin_options;
+    admin_options.host = "127.0.0.1";
+    admin_options.port = 0;
+    admin_options.registry = registry_;
+    auto started = admin::AdminHttpServer::start(
+        admin_options,
+        std::make_shared<admin::testing::FakeBackend>(admin::testing::leader_status()));
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    admin_ = std::move(started).value().release();
   }
   static void TearDownTestSuite() {
+    delete admin_;
+    admin_ = nullptr;
     delete group_;
     group_ = nullptr;
     delete metrics_;
@@ -60,7 +74,15 @@ class BrokerMetricsTest : public ::testing::Test {
   }
 
   static frontend::RemotingClient& client() { return *group_->at(0).client; }
-  static std::string text() { return render(*registry_); }
+  // The /metrics page as a scraper sees it.
+  static std::string text() {
+    admin::AdminClient client;
+    auto reply = client.request(admin_->address(), "GET", "/metrics", "", "");
+    EXPECT_TRUE(reply.ok()) << reply.error().to_string();
+    if (!reply.ok()) return "";
+    EXPECT_EQ(reply->status, 200);
+    return reply->body;
+  }
 
   static void send(const std::string& topic, std::int32_t queue_id, const std::string& body) {
     auto reply =
@@ -72,6 +94,7 @@ class BrokerMetricsTest : public ::testing::Test {
   static inline std::shared_ptr<prometheus::Registry> registry_;
   static inline BrokerMetrics* metrics_ = nullptr;
   static inline BrokerGroup* group_ = nullptr;
+  static inline admin::AdminHttpServer* admin_ = nullptr;
 };
 
 TEST_F(BrokerMetricsTest, SendsAndPullsAreCountedPerTopic) {
