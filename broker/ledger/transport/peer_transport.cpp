@@ -179,6 +179,8 @@ class PeerTransport::Impl {
   void close_outbound(std::shared_ptr<Outbound> conn, const std::string& reason, bool was_error);
   void schedule_reconnect(const std::shared_ptr<Peer>& peer);
   void reconnect_now_if_waiting(raft::NodeId id);
+  // The member `id`'s peer state, nullptr when it is not a member.
+  std::shared_ptr<Peer> find_peer(raft::NodeId id) const;
   void pump(const std::shared_ptr<Peer>& peer);
 
   // Inbound side (io thread).
@@ -381,13 +383,14 @@ void PeerTransport::Impl::apply_membership(const raft::Membership& membership) {
 // ---------------------------------------------------------------------------------------------
 // Sending
 
+std::shared_ptr<Peer> PeerTransport::Impl::find_peer(raft::NodeId id) const {
+  std::lock_guard<std::mutex> lock(peers_mu_);
+  auto it = peers_.find(id);
+  return it != peers_.end() ? it->second : nullptr;
+}
+
 void PeerTransport::Impl::send(const raft::Message& message) {
-  std::shared_ptr<Peer> peer;
-  {
-    std::lock_guard<std::mutex> lock(peers_mu_);
-    auto it = peers_.find(message.to);
-    if (it != peers_.end()) peer = it->second;
-  }
+  std::shared_ptr<Peer> peer = find_peer(message.to);
   if (stopping_.load()) return;
   if (!peer) {
     dropped_unknown_peer_.fetch_add(1);
@@ -887,12 +890,7 @@ void PeerTransport::Impl::accept_peer(const std::shared_ptr<Inbound>& conn) {
 // backoff (up to reconnect_backoff.max_ms after an outage), connect now instead. A restarted
 // replica is then reached as soon as it listens, not a backoff period later.
 void PeerTransport::Impl::reconnect_now_if_waiting(raft::NodeId id) {
-  std::shared_ptr<Peer> peer;
-  {
-    std::lock_guard<std::mutex> lock(peers_mu_);
-    auto it = peers_.find(id);
-    if (it != peers_.end()) peer = it->second;
-  }
+  std::shared_ptr<Peer> peer = find_peer(id);
   if (!peer || peer->removed || peer->conn || stopping_.load()) return;
   peer->retry_timer.cancel();  // a handler already queued finds peer->conn set and returns
   peer->failed_attempts = 0;
