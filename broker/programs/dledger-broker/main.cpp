@@ -27,6 +27,7 @@
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/programs/dledger-broker/runtime_info_handler.h"
+#include "broker/programs/dledger-broker/topic_change_trigger.h"
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
 #include "broker/store/delay_levels.h"
 #include "broker/store/delay_scheduler.h"
@@ -219,6 +220,10 @@ int run(int argc, char** argv) {
     return kExitFailed;
   }
   registrar->start();
+  // Register at once when the topic set changes (as RocketMQ does after a topic update).
+  auto topic_trigger =
+      std::make_unique<programs::TopicChangeTrigger>(*message_store, std::chrono::milliseconds(500),
+                                                     [registrar_ptr] { registrar_ptr->trigger(); });
   auto delay_scheduler =
       std::make_unique<store::DelayScheduler>(*message_store, store::DelayScheduler::Options{});
   delay_scheduler->start();
@@ -242,6 +247,7 @@ int run(int argc, char** argv) {
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   broker_refresher.reset();
   delay_scheduler->stop();
+  topic_trigger.reset();
   registrar->stop();
   handlers->stop();
   remoting_server->stop();
