@@ -1,15 +1,12 @@
 #include "broker/programs/dledger-bench/broker_group.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <thread>
 
 #include "broker/admin/admin_client.h"
 #include "broker/programs/dledger-bench/process_group.h"
@@ -18,17 +15,6 @@ namespace dledger::bench {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-namespace {
-
-void kill_and_reap(pid_t& pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  pid = -1;
-}
-
-}  // namespace
 
 Result<pid_t> spawn_logged(const std::string& binary, const std::vector<std::string>& args,
                            const std::string& log_path) {
@@ -188,30 +174,11 @@ void BrokerGroup::kill9_broker(int id) {
 }
 
 int BrokerGroup::terminate_broker(int id) {
-  Broker& broker = brokers_.at(id);
-  if (broker.pid <= 0) return -1;
-  ::kill(broker.pid, SIGTERM);
-  for (int i = 0; i < 300; ++i) {
-    int status = 0;
-    if (::waitpid(broker.pid, &status, WNOHANG) == broker.pid) {
-      broker.pid = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  kill_and_reap(broker.pid);
-  return -1;
+  return terminate_and_reap(brokers_.at(id).pid);
 }
 
 bool BrokerGroup::broker_running(int id) {
-  Broker& broker = brokers_.at(id);
-  if (broker.pid <= 0) return false;
-  int status = 0;
-  if (::waitpid(broker.pid, &status, WNOHANG) == broker.pid) {
-    broker.pid = -1;
-    return false;
-  }
-  return true;
+  return still_running(brokers_.at(id).pid);
 }
 
 Result<admin::ReplicaStatus> BrokerGroup::status(int id) const {
@@ -223,39 +190,10 @@ Result<admin::ReplicaStatus> BrokerGroup::status(int id) const {
 
 Result<int> BrokerGroup::wait_for_leader(const std::vector<int>& ids,
                                          std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  std::string last = "no answer yet";
-  while (std::chrono::steady_clock::now() < deadline) {
-    int leaders = 0;
-    int leader = -1;
-    std::set<std::string> named;
-    std::set<std::uint64_t> terms;
-    bool all_answered = true;
-    for (int id : ids) {
-      if (!broker_running(id)) {
-        return make_error(ErrorCode::kUnavailable,
-                          "broker n" + std::to_string(id) + " exited; see " + log_path(id));
-      }
-      auto s = status(id);
-      if (!s.ok()) {
-        all_answered = false;
-        last = s.error().message;
-        break;
-      }
-      if (s->role == admin::kRoleLeader) {
-        ++leaders;
-        leader = id;
-      }
-      named.insert(s->leader_id);
-      terms.insert(s->term);
-    }
-    if (all_answered && leaders == 1 && named.size() == 1 && terms.size() == 1 &&
-        *named.begin() == "n" + std::to_string(leader)) {
-      return leader;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return make_error(ErrorCode::kTimeout, "no single agreed leader; last error: " + last);
+  return wait_for_single_leader(
+      ids, [this](int id) { return broker_running(id); }, [this](int id) { return status(id); },
+      [this](int id) { return "broker n" + std::to_string(id) + " exited; see " + log_path(id); },
+      limit);
 }
 
 }  // namespace dledger::bench

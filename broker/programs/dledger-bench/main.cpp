@@ -13,6 +13,9 @@
 //   dledger-bench restart --log-gib 1 --trials 3
 //       fill the log to 1 GiB, SIGKILL a follower, restart it: exec -> /readyz 200 and exec -> the
 //       leader sees its match index advance (restart_bench.h).
+//   dledger-bench produce --producers 64 --duration-s 10
+//       RocketMQ sync sends of 1 KiB to a namesrv + 3-broker group (produce_bench.h): msgs/s,
+//       MiB/s, send latency p50/p99/p999. Has its own flags (--replicas, -p, binaries).
 //
 // Common flags: --replicas 3, --binary <dledger-ledger> (default: next to this program in the
 // build tree), -p key=value (extra replica config, repeatable), --keep-dir.
@@ -33,6 +36,7 @@
 #include "broker/admin/admin_client.h"
 #include "broker/ledger/client/ledger_client.h"
 #include "broker/programs/dledger-bench/process_group.h"
+#include "broker/programs/dledger-bench/produce_bench.h"
 #include "broker/programs/dledger-bench/restart_bench.h"
 
 namespace {
@@ -384,11 +388,16 @@ int main(int argc, char** argv) {
   restart->add_option("--entry-bytes", restart_options.entry_bytes)->check(CLI::Range(1, 16 << 20));
   restart->add_option("--fill-inflight", restart_options.fill_inflight)->check(CLI::Range(1, 4096));
   restart->add_option("--trials", restart_options.trials)->check(CLI::Range(1, 1000));
+  bench::ProduceBenchOptions produce_options;
+  CLI::App* produce =
+      app.add_subcommand("produce", "RocketMQ produce throughput against a broker group");
+  bench::add_produce_options(*produce, produce_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (produce->parsed()) return bench::run_produce_bench(produce_options);
   if (ledger->parsed()) return run_ledger(flags, entry_bytes, inflight, duration_s, fsync_samples);
   if (restart->parsed()) {
     if (flags.replicas < 2) {

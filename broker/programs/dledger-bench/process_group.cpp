@@ -155,40 +155,48 @@ Status ProcessGroup::start(int id, const std::string& peers, const std::string& 
   return Status::ok_status();
 }
 
-void ProcessGroup::kill9(int id) {
-  ReplicaSpec& r = replicas_.at(id);
-  if (r.pid <= 0) return;
-  ::kill(r.pid, SIGKILL);
-  ::waitpid(r.pid, nullptr, 0);
-  r.pid = -1;
+void kill_and_reap(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  pid = -1;
 }
 
-int ProcessGroup::terminate(int id) {
-  ReplicaSpec& r = replicas_.at(id);
-  if (r.pid <= 0) return -1;
-  ::kill(r.pid, SIGTERM);
+int terminate_and_reap(pid_t& pid) {
+  if (pid <= 0) return -1;
+  ::kill(pid, SIGTERM);
   for (int i = 0; i < 300; ++i) {
     int status = 0;
-    pid_t done = ::waitpid(r.pid, &status, WNOHANG);
-    if (done == r.pid) {
-      r.pid = -1;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     std::this_thread::sleep_for(50ms);
   }
-  kill9(id);
+  kill_and_reap(pid);
   return -1;
 }
 
-bool ProcessGroup::running(int id) {
-  ReplicaSpec& r = replicas_.at(id);
-  if (r.pid <= 0) return false;
+bool still_running(pid_t& pid) {
+  if (pid <= 0) return false;
   int status = 0;
-  if (::waitpid(r.pid, &status, WNOHANG) == r.pid) {
-    r.pid = -1;
+  if (::waitpid(pid, &status, WNOHANG) == pid) {
+    pid = -1;
     return false;
   }
   return true;
+}
+
+void ProcessGroup::kill9(int id) {
+  kill_and_reap(replicas_.at(id).pid);
+}
+
+int ProcessGroup::terminate(int id) {
+  return terminate_and_reap(replicas_.at(id).pid);
+}
+
+bool ProcessGroup::running(int id) {
+  return still_running(replicas_.at(id).pid);
 }
 
 std::optional<double> ProcessGroup::cpu_seconds(int id) const {
@@ -219,8 +227,11 @@ Result<admin::ReplicaStatus> ProcessGroup::status(int id) const {
   return client.status(admin_address(id));
 }
 
-Result<int> ProcessGroup::wait_for_leader(const std::vector<int>& ids,
-                                          std::chrono::milliseconds limit) {
+Result<int> wait_for_single_leader(const std::vector<int>& ids,
+                                   const std::function<bool(int)>& running,
+                                   const std::function<Result<admin::ReplicaStatus>(int)>& status,
+                                   const std::function<std::string(int)>& exited,
+                                   std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -231,8 +242,7 @@ Result<int> ProcessGroup::wait_for_leader(const std::vector<int>& ids,
     bool all_answered = true;
     for (int id : ids) {
       if (!running(id)) {
-        return make_error(ErrorCode::kUnavailable,
-                          "n" + std::to_string(id) + " exited; see " + log_path(id));
+        return make_error(ErrorCode::kUnavailable, exited(id));
       }
       auto s = status(id);
       if (!s.ok()) {
@@ -254,6 +264,13 @@ Result<int> ProcessGroup::wait_for_leader(const std::vector<int>& ids,
     std::this_thread::sleep_for(50ms);
   }
   return make_error(ErrorCode::kTimeout, "no single agreed leader; last error: " + last);
+}
+
+Result<int> ProcessGroup::wait_for_leader(const std::vector<int>& ids,
+                                          std::chrono::milliseconds limit) {
+  return wait_for_single_leader(
+      ids, [this](int id) { return running(id); }, [this](int id) { return status(id); },
+      [this](int id) { return "n" + std::to_string(id) + " exited; see " + log_path(id); }, limit);
 }
 
 bool ProcessGroup::wait_for_commit(int id, std::uint64_t index, std::chrono::milliseconds limit) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,23 @@ namespace dledger::bench {
 
 // A port that was free a moment ago (bind 0, read, close).
 std::uint16_t pick_free_port();
+
+// Child-process helpers shared by ProcessGroup and BrokerGroup. Each takes the pid by reference
+// and sets it to -1 once the process is reaped; a pid <= 0 means "not running".
+void kill_and_reap(pid_t& pid);  // SIGKILL, then wait
+// SIGTERM, then waits (bounded, 15 s) for exit: the exit status (128 + signal when killed by
+// one), or -1 when it had to be SIGKILLed or was not running.
+int terminate_and_reap(pid_t& pid);
+bool still_running(pid_t& pid);  // reaps it when it has exited
+
+// Polls (bounded by `limit`) until every id in `ids` is running, exactly one reports role leader
+// and all of them name that leader ("n<id>") in the same term; returns the leader's id. Errors:
+// kUnavailable when a process exited (message from `exited(id)`), kTimeout otherwise.
+Result<int> wait_for_single_leader(const std::vector<int>& ids,
+                                   const std::function<bool(int)>& running,
+                                   const std::function<Result<admin::ReplicaStatus>(int)>& status,
+                                   const std::function<std::string(int)>& exited,
+                                   std::chrono::milliseconds limit);
 
 struct ReplicaSpec {
   int id = 0;  // member id N of "nN"

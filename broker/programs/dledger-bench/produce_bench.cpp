@@ -1,0 +1,241 @@
+#include "broker/programs/dledger-bench/produce_bench.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "broker/frontend/remoting_client.h"
+#include "broker/programs/dledger-bench/broker_group.h"
+#include "broker/remoting/codes.h"
+#include "broker/remoting/message_properties.h"
+#include "broker/remoting/route_data.h"
+#include "broker/remoting/send_header.h"
+
+namespace dledger::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace rc = remoting::request_code;
+namespace resp = remoting::response_code;
+using remoting::RemotingCommand;
+
+constexpr const char* kTopic = "BenchTopic";
+
+std::string sibling_binary(const std::string& name) {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return name;
+  return (self.parent_path().parent_path() / name / name).string();
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(sorted.size()));
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+Result<RemotingCommand> call(const std::string& address, RemotingCommand request) {
+  auto client = frontend::RemotingClient::connect(address);
+  if (!client.ok()) return client.error();
+  return (*client)->invoke_sync(std::move(request), 5s);
+}
+
+// Creates the topic on the leader, then waits until the name server routes it to a master.
+// Returns the master's address.
+Result<std::string> prepare_topic(BrokerGroup& group, int leader, int queues) {
+  const auto deadline = Clock::now() + 60s;
+  std::string last = "no attempt";
+  bool created = false;
+  while (Clock::now() < deadline) {
+    if (!created) {
+      RemotingCommand update = remoting::make_request(rc::kUpdateAndCreateTopic, 0);
+      update.ext_fields["topic"] = kTopic;
+      update.ext_fields["readQueueNums"] = std::to_string(queues);
+      update.ext_fields["writeQueueNums"] = std::to_string(queues);
+      update.ext_fields["perm"] = "6";
+      auto reply = call(group.broker_address(leader), update);
+      created = reply.ok() && reply->code == resp::kSuccess;
+      if (!created) {
+        last = reply.ok() ? "UPDATE_AND_CREATE_TOPIC answered " + std::to_string(reply->code)
+                          : reply.error().message;
+      }
+    }
+    if (created) {
+      RemotingCommand route_request = remoting::make_request(rc::kGetRouteinfoByTopic, 0);
+      route_request.ext_fields["topic"] = kTopic;
+      auto reply = call(group.namesrv_address(), route_request);
+      if (reply.ok() && reply->code == resp::kSuccess) {
+        auto route = remoting::parse_topic_route_data(reply->body);
+        if (route.ok()) {
+          for (const auto& broker : route->broker_datas) {
+            auto master = broker.broker_addrs.find(remoting::kMasterBrokerId);
+            if (master != broker.broker_addrs.end()) return master->second;
+          }
+        }
+      }
+      last = "the name server has no master route for " + std::string(kTopic) + " yet";
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return make_error(ErrorCode::kTimeout, last);
+}
+
+struct ProducerResult {
+  std::vector<double> latencies_ms;
+  std::uint64_t errors = 0;
+  std::string last_error;
+};
+
+}  // namespace
+
+void add_produce_options(CLI::App& command, ProduceBenchOptions& options) {
+  command.add_option("--producers", options.producers, "Concurrent synchronous producers [64]")
+      ->check(CLI::Range(1, 4096));
+  command.add_option("--message-bytes", options.message_bytes, "Body size [1024]")
+      ->check(CLI::Range(1, 4 << 20));
+  command.add_option("--queues", options.queues, "Queues of the topic [8]")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--duration-s", options.duration_s, "Measured duration [10]")
+      ->check(CLI::Range(0.1, 3600.0));
+  command.add_option("--warmup-s", options.warmup_s, "Unmeasured warm-up [2]")
+      ->check(CLI::Range(0.0, 600.0));
+  command.add_option("--replicas", options.replicas, "Brokers in the group [3]")
+      ->check(CLI::Range(1, 9));
+  command.add_option("-p,--property", options.properties,
+                     "Extra broker.conf line key=value (repeatable), e.g. flushMode=async");
+  command.add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
+  command.add_option("--broker-binary", options.broker_binary, "dledger-broker path");
+  command.add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
+}
+
+int run_produce_bench(const ProduceBenchOptions& options) {
+  if (options.keep_dir) ::setenv("DLEDGER_KEEP_TEST_DIRS", "1", 1);
+  BrokerGroupOptions group_options;
+  group_options.namesrv_binary =
+      options.namesrv_binary.empty() ? sibling_binary("dledger-namesrv") : options.namesrv_binary;
+  group_options.broker_binary =
+      options.broker_binary.empty() ? sibling_binary("dledger-broker") : options.broker_binary;
+  group_options.replicas = options.replicas;
+  std::string flush_mode = "sync";
+  for (const std::string& property : options.properties) {
+    group_options.extra_config += property + "\n";
+    if (property.rfind("flushMode=", 0) == 0) flush_mode = property.substr(10);
+  }
+  group_options.extra_config += "logLevel = warn\n";
+  BrokerGroup group(group_options);
+  if (Status started = group.start_all(); !started.ok()) {
+    std::cerr << "dledger-bench produce: " << started.error().message << "\n";
+    return 1;
+  }
+  auto leader = group.wait_for_leader(group.ids(), 60s);
+  if (!leader.ok()) {
+    std::cerr << "dledger-bench produce: " << leader.error().message << "\n";
+    return 1;
+  }
+  auto master = prepare_topic(group, *leader, options.queues);
+  if (!master.ok()) {
+    std::cerr << "dledger-bench produce: " << master.error().message << " (logs in " << group.dir()
+              << ")\n";
+    return 1;
+  }
+
+  const std::string body(static_cast<std::size_t>(options.message_bytes), 'm');
+  std::atomic<bool> stop{false};
+  std::atomic<bool> measuring{false};
+  std::vector<ProducerResult> results(static_cast<std::size_t>(options.producers));
+  std::vector<std::thread> producers;
+  for (int p = 0; p < options.producers; ++p) {
+    producers.emplace_back([&, p] {
+      ProducerResult& result = results[static_cast<std::size_t>(p)];
+      auto client = frontend::RemotingClient::connect(*master);
+      if (!client.ok()) {
+        result.errors = 1;
+        result.last_error = client.error().message;
+        return;
+      }
+      remoting::SendMessageRequest header;
+      header.producer_group = "bench_producer";
+      header.topic = kTopic;
+      header.default_topic = "TBW102";
+      header.default_topic_queue_nums = 4;
+      auto properties = remoting::encode_message_properties({{"WAIT", "true"}});
+      if (properties.ok()) header.properties = *properties;
+      for (std::uint64_t n = 0; !stop.load(); ++n) {
+        header.queue_id = static_cast<std::int32_t>((n + static_cast<std::uint64_t>(p)) %
+                                                    static_cast<std::uint64_t>(options.queues));
+        header.born_timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+        RemotingCommand request = remoting::make_request(rc::kSendMessageV2, 0);
+        remoting::write_send_message_request(header, &request);
+        request.body = body;
+        const bool measured = measuring.load();
+        const auto start = Clock::now();
+        auto reply = (*client)->invoke_sync(std::move(request), 10s);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        if (!reply.ok() || reply->code != resp::kSuccess) {
+          if (measured) ++result.errors;
+          result.last_error = reply.ok() ? "send answered " + std::to_string(reply->code) +
+                                               (reply->remark ? ": " + *reply->remark : "")
+                                         : reply.error().message;
+          if (!reply.ok() && !(*client)->is_open()) return;
+          continue;
+        }
+        if (measured && measuring.load()) result.latencies_ms.push_back(ms);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup_s));
+  measuring = true;
+  const auto measure_start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
+  measuring = false;
+  const double elapsed_s = std::chrono::duration<double>(Clock::now() - measure_start).count();
+  stop = true;
+  for (auto& t : producers) t.join();
+
+  std::vector<double> latencies;
+  std::uint64_t errors = 0;
+  std::string last_error;
+  for (ProducerResult& r : results) {
+    latencies.insert(latencies.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    errors += r.errors;
+    if (!r.last_error.empty()) last_error = r.last_error;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  const double messages = static_cast<double>(latencies.size());
+  nlohmann::json out = {
+      {"benchmark", "produce"},
+      {"producers", options.producers},
+      {"message_bytes", options.message_bytes},
+      {"queues", options.queues},
+      {"replicas", options.replicas},
+      {"flush_mode", flush_mode},
+      {"duration_s", elapsed_s},
+      {"messages", latencies.size()},
+      {"errors", errors},
+      {"msgs_per_s", messages / elapsed_s},
+      {"mib_per_s", messages * options.message_bytes / elapsed_s / (1024.0 * 1024.0)},
+      {"latency_ms",
+       {{"p50", percentile(latencies, 0.5)},
+        {"p99", percentile(latencies, 0.99)},
+        {"p999", percentile(latencies, 0.999)},
+        {"max", latencies.empty() ? 0.0 : latencies.back()}}}};
+  if (!last_error.empty()) out["last_error"] = last_error;
+  std::cout << out.dump(2) << std::endl;
+  if (latencies.empty()) {
+    std::cerr << "dledger-bench produce: no send succeeded (logs in " << group.dir() << ")\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace dledger::bench
