@@ -142,7 +142,21 @@ async function messagesArriveIntactAndRestartResumes(ons, cluster) {
   assert.ok(retryRouted, `the name server has no route for %RETRY%${GROUP}`);
   console.log('PASS RetryTopicIsRoutedAfterTheFirstHeartbeat');
 
-  // RestartedConsumerResumesFromCommittedOffsets
+  // RestartedConsumerResumesFromCommittedOffsets. Closing persisted the offsets: the queue offsets
+  // the group committed on the master add up to every message of the first batch.
+  const committedTotal = async () => {
+    const master = await cluster.waitForMaster(10000);
+    if (!master) return -1;
+    let total = 0;
+    for (let queueId = 0; queueId < 4; queueId++) {
+      const reply = await remotingRequest(master.address, 14,
+        { consumerGroup: GROUP, topic: TOPIC, queueId });
+      if (reply.code === 0) total += Number(reply.extFields.offset);
+    }
+    return total;
+  };
+  assert.ok(await eventually(async () => (await committedTotal()) === first.length, 30000, 200),
+    `committed offsets add up to ${await committedTotal()}, expected ${first.length}`);
   const second = await produce(ons, producer, 'second', 10);
   const two = await startConsumer(ons, cluster.namesrvAddr, 'consumer-two');
   assert.ok(await eventually(() => sawAll(two.deliveries, second), 60000),
