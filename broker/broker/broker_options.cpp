@@ -76,8 +76,9 @@ Result<BrokerOptions> BrokerOptions::from_properties(const Properties& props) {
   DLEDGER_TRY_ASSIGN(root, props.get_string("storePathRootDir", std::string("./store")));
   DLEDGER_TRY_ASSIGN(o.consume_queue_dir,
                      props.get_string("storePathConsumeQueue", root + "/consumequeue"));
-  for (const char* accepted : {"storePathCommitLog", "storePathIndex", "storeCheckpoint",
-                               "abortFile", "brokerRole", "flushDiskType", "deleteWhen"}) {
+  for (const char* accepted :
+       {"storePathCommitLog", "storePathIndex", "storeCheckpoint", "abortFile", "brokerRole",
+        "flushDiskType", "deleteWhen", "brokerIP2"}) {
     auto ignored = props.get_string(accepted, std::string());
     if (!ignored.ok()) return ignored.error();
   }

@@ -9,7 +9,8 @@
 //   storePathRootDir         data root [./store] (also read by LedgerOptions)
 //   storePathConsumeQueue    consume-queue checkpoint directory [<root>/consumequeue]
 //   storePathCommitLog, storePathIndex, storeCheckpoint, abortFile, sendMessageThreadPoolNums,
-//   brokerRole, flushDiskType, brokerId, deleteWhen
+//   brokerRole, flushDiskType, brokerId, deleteWhen, brokerIP2 (the master/slave HA address,
+//   unused in DLedger mode)
 //                            accepted for compatibility, not used (the ledger decides roles and
 //                            flushing; brokerId follows the role)
 //   enableDLegerCommitLog    must be absent or true: this broker always replicates through its

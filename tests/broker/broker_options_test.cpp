@@ -35,6 +35,7 @@ TEST(BrokerOptions, ReadsEveryBrokerKeyAndAcceptsCompatibilityKeys) {
   Properties p = base_props();
   p.set("brokerClusterName", "c1");
   p.set("brokerIP1", "10.0.0.7");
+  p.set("brokerIP2", "10.0.0.7");
   p.set("listenPort", "30911");
   p.set("namesrvAddr", "10.0.0.1:9876; 10.0.0.2:9876;");
   p.set("storePathConsumeQueue", "/data/cq");
