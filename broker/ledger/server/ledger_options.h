@@ -12,7 +12,7 @@
 //   electionTimeoutMinMs / electionTimeoutMaxMs  randomized election timeout [150 / 300]
 //   heartbeatIntervalMs    leader heartbeat [50]
 //   tickMs                 consensus clock resolution [10]; timeouts are rounded to ticks
-//   segmentBytes           log segment size [1073741824]
+//   segmentBytes           log segment size [134217728]; bounds the open segment a restart scans
 //   fileReservedTime       retention by age, hours; 0 = keep [72]
 //   retentionBytes         retention by total size; 0 = unlimited [0]
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
@@ -59,7 +59,7 @@ struct LedgerOptions {
   std::uint32_t election_timeout_max_ms = 300;
   std::uint32_t heartbeat_interval_ms = 50;
   std::uint32_t tick_ms = 10;
-  std::uint64_t segment_bytes = 1ull << 30;
+  std::uint64_t segment_bytes = 128ull << 20;
   std::uint32_t retention_hours = 72;
   std::uint64_t retention_bytes = 0;
   std::uint32_t retention_check_interval_ms = 60000;
