@@ -34,7 +34,7 @@ CONFIG_SOURCES = [
 ]
 GETTER = re.compile(r'\b(?:get_int|get_string|get_bool|get_enum|require_string|raw|get_uint)\(\s*"([A-Za-z][A-Za-z0-9]*)"')
 READ_MACRO = re.compile(r'DLEDGER_READ_INT\([^,]+,\s*"([A-Za-z][A-Za-z0-9]*)"')
-ACCEPTED_LIST = re.compile(r"for \(const char\* \w+ : \{([^}]*)\}")
+ACCEPTED_LIST = re.compile(r"for \(const char\* \w+\s*:\s*\{([^}]*)\}")
 
 
 def crd_table(root):
