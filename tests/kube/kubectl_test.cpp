@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/kubectl.h"
 #include "tests/kube/apiserver/api_server.h"
 #include "tests/kube/http_test_client.h"
 
@@ -21,17 +22,10 @@ namespace {
 
 using nlohmann::json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using dledger::testing::CommandResult;
+using dledger::testing::kubectl_path;
 
 const std::string kGroups = "/apis/dledger.io/v1alpha1/namespaces/default/dledgergroups";
-
-std::string kubectl_path() {
-  const char* configured = std::getenv("DLEDGER_KUBECTL");
-  return configured != nullptr && *configured != '\0' ? configured : "/usr/bin/kubectl";
-}
 
 class KubectlTest : public ::testing::Test {
  protected:
@@ -57,19 +51,7 @@ class KubectlTest : public ::testing::Test {
   }
 
   CommandResult kubectl(const std::string& args) {
-    const std::string command = "cd '" + dir_ + "' && HOME='" + dir_ + "' KUBECONFIG='" + dir_ +
-                                "/kubeconfig' timeout 60 '" + kubectl_path() + "' " + args +
-                                " 2>&1";
-    CommandResult result;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t bytes;
-    while ((bytes = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      result.output.append(buffer, bytes);
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return dledger::testing::run_kubectl(dir_, args);
   }
 
   void write_file(const std::string& name, const std::string& text) {

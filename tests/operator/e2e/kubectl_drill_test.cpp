@@ -30,6 +30,7 @@
 
 #include "broker/admin/admin_client.h"
 #include "operator/kube/kube_client.h"
+#include "tests/common/kubectl.h"
 #include "tests/common/test_net.h"
 #include "tests/kube/apiserver/api_server.h"
 #include "tests/operator/e2e/child_process.h"
@@ -48,15 +49,8 @@ namespace test_api = dledger::kube;  // the in-repo test API server
 constexpr const char* kNameServer = "127.0.0.1:9876";
 constexpr const char* kGroup = "x";
 
-std::string kubectl_path() {
-  const char* configured = std::getenv("DLEDGER_KUBECTL");
-  return configured != nullptr && *configured != '\0' ? configured : "/usr/bin/kubectl";
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using testing::CommandResult;
+using testing::kubectl_path;
 
 std::string tail_of(const std::string& path, std::size_t bytes = 3000) {
   std::ifstream in(path);
@@ -142,21 +136,7 @@ class OperatorDrillTest : public ::testing::Test {
             .ok());
   }
 
-  CommandResult kubectl(const std::string& args) {
-    const std::string command = "cd '" + dir_ + "' && HOME='" + dir_ + "' KUBECONFIG='" + dir_ +
-                                "/kubeconfig' timeout 120 '" + kubectl_path() + "' " + args +
-                                " 2>&1";
-    CommandResult result;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t bytes;
-    while ((bytes = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      result.output.append(buffer, bytes);
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-  }
+  CommandResult kubectl(const std::string& args) { return testing::run_kubectl(dir_, args, 120); }
 
   void apply_group(int replicas) {
     std::ofstream(dir_ + "/group.yaml")
