@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <ostream>
+#include <sstream>
 
 #include "broker/admin/admin_json.h"
 
 namespace dledger::ctl {
-namespace {
-
-void split_into(const std::string& text, std::vector<std::string>& out) {
+std::vector<std::string> split_address_list(const std::string& text) {
+  std::vector<std::string> out;
   std::string current;
   for (char c : text) {
     if (c == ';' || c == ',' || c == ' ') {
@@ -19,14 +19,32 @@ void split_into(const std::string& text, std::vector<std::string>& out) {
     }
   }
   if (!current.empty()) out.push_back(current);
+  return out;
 }
 
-}  // namespace
+std::string render_columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::ostringstream text;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      text << row[i];
+      if (i + 1 < row.size()) text << std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    text << "\n";
+  }
+  return text.str();
+}
 
 Result<std::vector<std::string>> CommonOptions::addresses() const {
   std::vector<std::string> raw;
-  for (const std::string& item : admin) split_into(item, raw);
-  split_into(admins, raw);
+  for (const std::string& item : admin) {
+    for (std::string& address : split_address_list(item)) raw.push_back(std::move(address));
+  }
+  for (std::string& address : split_address_list(admins)) raw.push_back(std::move(address));
   if (raw.empty()) raw.emplace_back(kDefaultAdmin);
   std::vector<std::string> unique;
   for (std::string& address : raw) {

@@ -65,6 +65,12 @@ int finish_change(const CommonOptions& options, const Result<admin::ChangeResult
 bool valid_id_flag(const std::string& command, const std::string& flag, const std::string& id,
                    std::ostream& err);
 
+// Splits a list of addresses separated by ';', ',' or blanks (empty items dropped).
+std::vector<std::string> split_address_list(const std::string& text);
+
+// Formats rows as left-aligned columns separated by two spaces (the first row is the header).
+std::string render_columns(const std::vector<std::vector<std::string>>& rows);
+
 // "dledgerctl: <message>" on err; returns kExitFailed (kExitUsage for kInvalidArgument raised
 // before anything was sent is the caller's business).
 int report_error(std::ostream& err, const Error& error);

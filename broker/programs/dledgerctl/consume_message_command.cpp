@@ -59,9 +59,9 @@ Result<std::int64_t> offset_field(const RemotingCommand& reply, const std::strin
   errno = 0;
   const long long value = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno != 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      address + ": reply of " + remoting::describe_command(reply) +
-                          " has no valid offset");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        address + ": reply of " + remoting::describe_command(reply) + " has no valid offset");
   }
   return static_cast<std::int64_t>(value);
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -15,21 +14,6 @@ namespace rc = remoting::request_code;
 namespace resp = remoting::response_code;
 using nlohmann::json;
 using remoting::RemotingCommand;
-
-std::vector<std::string> split_addresses(const std::string& text) {
-  std::vector<std::string> out;
-  std::string current;
-  for (char c : text) {
-    if (c == ';' || c == ',' || c == ' ') {
-      if (!current.empty()) out.push_back(current);
-      current.clear();
-    } else {
-      current.push_back(c);
-    }
-  }
-  if (!current.empty()) out.push_back(current);
-  return out;
-}
 
 Result<json> parse_body(std::string_view body, std::string_view what) {
   // Old fastjson writes bare integer keys ({0:"..."}); quote them before parsing.
@@ -49,7 +33,7 @@ Result<std::vector<std::string>> BrokerCommonOptions::namesrv_addresses() const 
     text = env != nullptr && *env != '\0' ? env : kDefaultNamesrv;
   }
   std::vector<std::string> unique;
-  for (const std::string& address : split_addresses(text)) {
+  for (const std::string& address : split_address_list(text)) {
     auto valid = frontend::split_host_port(address);
     if (!valid.ok() || valid->second == 0) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -246,23 +230,6 @@ const remoting::BrokerData* find_broker(const remoting::TopicRouteData& route,
     if (data.broker_name == broker_name) return &data;
   }
   return nullptr;
-}
-
-std::string render_columns(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::ostringstream text;
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      text << row[i];
-      if (i + 1 < row.size()) text << std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    text << "\n";
-  }
-  return text.str();
 }
 
 }  // namespace dledger::ctl

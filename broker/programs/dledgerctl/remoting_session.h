@@ -21,6 +21,7 @@
 
 #include "broker/base/result.h"
 #include "broker/frontend/remoting_client.h"
+#include "broker/programs/dledgerctl/cli_common.h"
 #include "broker/remoting/remoting_command.h"
 #include "broker/remoting/route_data.h"
 
@@ -88,8 +89,5 @@ std::vector<std::string> addresses_master_first(const remoting::BrokerData& data
 // The BrokerData of `broker_name` in `route`, or nullptr.
 const remoting::BrokerData* find_broker(const remoting::TopicRouteData& route,
                                         const std::string& broker_name);
-
-// Formats rows as left-aligned columns separated by two spaces (the first row is the header).
-std::string render_columns(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace dledger::ctl

@@ -79,19 +79,7 @@ std::string render_status_table(const std::vector<StatusAnswer>& answers) {
                     std::to_string(s.commit_index), std::to_string(s.last_index),
                     lag_of(leader, s.self_id), answer.admin_address});
   }
-  std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::ostringstream text;
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      text << row[i];
-      if (i + 1 < row.size()) text << std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    text << "\n";
-  }
-  return text.str();
+  return render_columns(rows);
 }
 
 std::string render_status_json(const std::vector<StatusAnswer>& answers) {
