@@ -320,6 +320,9 @@ TEST_F(OperatorDrillTest, ScalingToFiveAndBackWhileProducingLosesNoAcknowledgedM
   ASSERT_TRUE(leader.has_value());
   auto read = read_queue(*leader, "drill");
   ASSERT_TRUE(read.ok()) << read.error().to_string();
+  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+  RecordProperty("read_back", static_cast<int>(read->size()));
+  RecordProperty("failed_send_attempts", producer.failed_attempts());
   const std::set<std::string> stored(read->begin(), read->end());
   std::vector<std::string> lost;
   for (const auto& body : acknowledged) {
