@@ -36,7 +36,7 @@ frontend::Handler leader_only(BrokerContext& context, frontend::Handler handler)
   return [&context, handler = std::move(handler)](const remoting::RemotingCommand& request,
                                                   frontend::Connection& conn,
                                                   frontend::Responder respond) {
-    if (context.forwarder->maybe_forward(request, respond)) return;
+    if (context.forwarder->maybe_forward(request, respond, conn.remote_address())) return;
     handler(request, conn, std::move(respond));
   };
 }

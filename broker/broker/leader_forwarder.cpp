@@ -151,7 +151,8 @@ void LeaderForwarder::send_to_leader(RemotingCommand request,
 }
 
 bool LeaderForwarder::maybe_forward(const RemotingCommand& request,
-                                    const frontend::Responder& respond) {
+                                    const frontend::Responder& respond,
+                                    const std::string& client_address) {
   if (role_.is_leader()) return false;
   const std::string request_name = std::string(remoting::request_code_name(request.code)) + " (" +
                                    std::to_string(request.code) + ")";
@@ -167,6 +168,7 @@ bool LeaderForwarder::maybe_forward(const RemotingCommand& request,
   }
   RemotingCommand forwarded = request;
   forwarded.flag &= ~remoting::kFlagResponse;
+  if (!client_address.empty()) forwarded.ext_fields[kForwardedClientField] = client_address;
   send_to_leader(std::move(forwarded),
                  [request_name, opaque_request = request, respond](Result<RemotingCommand> reply) {
                    if (!reply.ok()) {

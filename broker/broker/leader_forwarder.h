@@ -44,6 +44,9 @@ namespace dledger::broker {
 
 // The ext field marking a forwarded request; its value is the forwarding replica's node name.
 inline constexpr const char* kForwardedFromField = "dledgerForwardedFrom";
+// The ext field carrying the original client's "ip:port" on a forwarded request (the leader
+// writes it into sent messages as their born host, as if the client had connected to it).
+inline constexpr const char* kForwardedClientField = "dledgerClientAddress";
 
 class LeaderForwarder {
  public:
@@ -68,8 +71,10 @@ class LeaderForwarder {
 
   // False when this replica leads: the caller serves the request itself. Otherwise the request is
   // forwarded (or refused with 14) and `respond` is called exactly once, later, from any thread;
-  // the caller must not answer it.
-  bool maybe_forward(const remoting::RemotingCommand& request, const frontend::Responder& respond);
+  // the caller must not answer it. `client_address` (the request's connection peer) travels in
+  // kForwardedClientField when not empty.
+  bool maybe_forward(const remoting::RemotingCommand& request, const frontend::Responder& respond,
+                     const std::string& client_address = {});
 
   // Sends `request` to the leader regardless of the local role (used by followers to pass on
   // what their own clients did, e.g. an UNREGISTER_CLIENT for a closed connection). `done` gets

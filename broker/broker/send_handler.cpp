@@ -16,8 +16,17 @@ using remoting::RemotingCommand;
 
 namespace {
 
-remoting::HostAddress born_host_of(const frontend::Connection& conn) {
-  auto parsed = remoting::HostAddress::parse(conn.remote_address());
+// The producer's address: the connection's peer, or for a request a follower forwarded, the
+// address of the producer's connection to that follower (leader_forwarder.h).
+remoting::HostAddress born_host_of(const RemotingCommand& request,
+                                   const frontend::Connection& conn) {
+  std::string address = conn.remote_address();
+  auto forwarded_for = request.ext_fields.find(kForwardedClientField);
+  if (forwarded_for != request.ext_fields.end() &&
+      request.ext_fields.contains(kForwardedFromField)) {
+    address = forwarded_for->second;
+  }
+  auto parsed = remoting::HostAddress::parse(address);
   return parsed.ok() ? *parsed : remoting::HostAddress::ipv4(0, 0, 0, 0, 0);
 }
 
@@ -67,7 +76,7 @@ frontend::Handler make_send_handler(BrokerContext& context) {
     base.sys_flag = header->sys_flag & ~(remoting::message_sys_flag::kBornHostV6 |
                                          remoting::message_sys_flag::kStoreHostV6);
     base.born_timestamp_ms = header->born_timestamp_ms;
-    base.born_host = born_host_of(conn);
+    base.born_host = born_host_of(request, conn);
     if (base.born_host.is_ipv6()) base.sys_flag |= remoting::message_sys_flag::kBornHostV6;
     base.reconsume_times = header->reconsume_times;
 

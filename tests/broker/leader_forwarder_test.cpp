@@ -61,9 +61,9 @@ class ForwardingFixture : public ::testing::Test {
     server_options.host = "127.0.0.1";
     follower_ = std::make_unique<frontend::RemotingServer>(server_options);
     follower_->register_handler(
-        rc::kSendMessageV2,
-        [this](const RemotingCommand& request, frontend::Connection&, frontend::Responder respond) {
-          if (!forwarder_->maybe_forward(request, respond)) {
+        rc::kSendMessageV2, [this](const RemotingCommand& request, frontend::Connection& conn,
+                                   frontend::Responder respond) {
+          if (!forwarder_->maybe_forward(request, respond, conn.remote_address())) {
             respond(remoting::make_response(request, resp::kSystemError, "served locally"));
           }
         });
@@ -112,6 +112,8 @@ TEST_F(ForwardingFixture, FollowerRelaysTheLeadersReplyAndMarksTheForwardedReque
   EXPECT_EQ(got[0].body, "payload");
   EXPECT_EQ(got[0].ext_fields.at("b"), "orders");
   EXPECT_EQ(got[0].ext_fields.at(kForwardedFromField), "n2");
+  // The client's own address travels along (the leader's born host for sent messages).
+  EXPECT_EQ(got[0].ext_fields.at(kForwardedClientField).rfind("127.0.0.1:", 0), 0u);
   EXPECT_EQ(got[1].serialize_type, remoting::SerializeType::kRocketmq);
 }
 
