@@ -395,7 +395,7 @@ TEST_F(BrokerHandlersTest, MasterRegistersAsBrokerIdZeroAndFollowerAsSelfIdPlusO
   EXPECT_EQ(topics_seen, "orders");
 }
 
-TEST_F(BrokerHandlersTest, SentBackMessageIsStoredInTheRetryTopicOfTheGroup) {
+TEST_F(BrokerHandlersTest, SentBackMessageIsScheduledForTheRetryTopicOfTheGroup) {
   auto sent = master().invoke_sync(
       send_request(rc::kSendMessageV2, 1, "retry-me", remoting::SerializeType::kJson), 10s);
   ASSERT_TRUE(sent.ok());
@@ -417,18 +417,20 @@ TEST_F(BrokerHandlersTest, SentBackMessageIsStoredInTheRetryTopicOfTheGroup) {
   ASSERT_TRUE(backed.ok());
   ASSERT_EQ(backed->code, resp::kSuccess) << backed->remark.value_or("");
 
-  RemotingCommand pull = pull_request(0, 0, 0, 0);
-  pull.ext_fields["topic"] = "%RETRY%CG-retry";
-  auto retried = master().invoke_sync(pull, 10s);
-  ASSERT_TRUE(retried.ok());
-  ASSERT_EQ(retried->code, resp::kSuccess) << retried->remark.value_or("");
-  auto copies = remoting::decode_message_records(retried->body);
+  // delayLevel 0 means "3 + reconsume times" (RocketMQ): the first retry copy is parked in
+  // SCHEDULE_TOPIC_XXXX, queue level-1 = 2, addressed to the group's retry topic.
+  // That system topic is not pullable by clients, so read it from the master's store.
+  auto parked = group_->at(master_).store->get_messages("SCHEDULE_TOPIC_XXXX", 2, 0, 32, 1 << 20);
+  ASSERT_TRUE(parked.ok()) << parked.error().to_string();
+  auto copies = remoting::decode_message_records(parked->records);
   ASSERT_TRUE(copies.ok());
   ASSERT_EQ(copies->size(), 1u);
   EXPECT_EQ((*copies)[0].body, "retry-me");
   EXPECT_EQ((*copies)[0].reconsume_times, 1);
   auto props = remoting::decode_message_properties((*copies)[0].properties);
   ASSERT_TRUE(props.ok());
+  EXPECT_EQ(props->at("REAL_TOPIC"), "%RETRY%CG-retry");
+  EXPECT_EQ(props->at("DELAY"), "3");
   EXPECT_EQ(props->at("RETRY_TOPIC"), "orders");
   EXPECT_EQ(props->at("ORIGIN_MESSAGE_ID"), reply->msg_id);
   EXPECT_EQ(props->at("TAGS"), "TagA");
