@@ -390,10 +390,12 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     if (!data.ok()) return done(data.error());
     remoting::HostAddress host = options.store_host;
     auto self = shared_from_this();
-    ledger->append(std::move(data).value(), [self, topic, queue_id, count, host,
+    const auto started_at = std::chrono::steady_clock::now();
+    ledger->append(std::move(data).value(), [self, topic, queue_id, count, host, started_at,
                                              done = std::move(done)](
                                                 Result<ledger::AppendResult> appended) mutable {
       if (!appended.ok()) return done(appended.error());
+      self->observe_append(started_at);
       std::uint64_t index = appended->index;
       self->wait_applied(
           index,
@@ -427,15 +429,23 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     });
   }
 
+  void observe_append(std::chrono::steady_clock::time_point started_at) const {
+    if (!options.on_append_committed) return;
+    options.on_append_committed(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count());
+  }
+
   // Appends a non-message command and completes once applied.
   void submit(const StoreCommand& command, DoneCallback done) {
     if (!started.load() || stopping.load()) return done(stopped_error());
     auto data = encode_command(command);
     if (!data.ok()) return done(data.error());
     auto self = shared_from_this();
-    ledger->append(std::move(data).value(), [self, done = std::move(done)](
+    const auto started_at = std::chrono::steady_clock::now();
+    ledger->append(std::move(data).value(), [self, started_at, done = std::move(done)](
                                                 Result<ledger::AppendResult> appended) mutable {
       if (!appended.ok()) return done(appended.error());
+      self->observe_append(started_at);
       self->wait_applied(
           appended->index,
           [done = std::move(done)](const StoreState*, const Error* error) -> std::function<void()> {

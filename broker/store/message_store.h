@@ -72,6 +72,10 @@ struct MessageStoreOptions {
   // writable); a DelayScheduler moves it back when due. Empty: DELAY is ignored. Batches
   // (put_batch) are never delayed.
   std::vector<std::int64_t> delay_levels_ms = default_delay_levels_ms();
+  // Optional: called (on a ledger thread) with the seconds from handing an entry to the ledger
+  // until it committed, for every successful append (messages and other commands).
+  // dledger-broker feeds dledger_append_latency_seconds with it. Must not block.
+  std::function<void(double seconds)> on_append_committed;
 };
 
 struct PutResult {

@@ -160,6 +160,12 @@ void OperatorMetrics::record_success(const std::string& key, const ReconcileResu
       .Set(static_cast<double>(result.status.ready_replicas));
   group_members_.Add(with(group, "state", "learners")).Set(learners);
   set_members(key, group, result);
+  // Every counter series of the group exists from its first reconcile, at 0: rate() and
+  // increase() over a counter that appears only at its first event miss that event.
+  for (const char* operation : {"add", "promote", "remove"})
+    membership_changes_.Add(with(group, "operation", operation));
+  for (const char* reason : {"ConfigChanged", "ImageChanged"})
+    pod_restarts_.Add(with(group, "reason", reason));
 
   if (result.performed) {
     switch (result.step.kind) {

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <atomic>
+#include <functional>
 
 #include <condition_variable>
 #include <filesystem>
@@ -49,8 +51,9 @@ struct Replica {
 
 class StoreGroup {
  public:
-  explicit StoreGroup(int size)
-      : dir_(std::filesystem::temp_directory_path() /
+  explicit StoreGroup(int size, std::function<void(double)> on_append_committed = {})
+      : on_append_committed_(std::move(on_append_committed)),
+        dir_(std::filesystem::temp_directory_path() /
              ("message-store-test-" + std::to_string(::getpid()) + "-" +
               std::to_string(counter_++))) {
     std::filesystem::remove_all(dir_);
@@ -79,6 +82,7 @@ class StoreGroup {
     MessageStoreOptions store_options;
     store_options.store_host =
         remoting::HostAddress::ipv4(127, 0, 0, 1, 10911 + static_cast<std::int32_t>(i));
+    store_options.on_append_committed = on_append_committed_;
     Replica r;
     r.store = std::make_unique<MessageStore>(store_options);
     auto server =
@@ -127,6 +131,7 @@ class StoreGroup {
 
  private:
   static inline int counter_ = 0;
+  std::function<void(double)> on_append_committed_;
   std::filesystem::path dir_;
   std::string peers_;
   std::vector<Replica> replicas_;
@@ -155,6 +160,24 @@ std::string read_queue(MessageStore& store, std::int32_t queue_id) {
     offset = r->next_begin_offset;
   }
   return all;
+}
+
+TEST(MessageStore, EveryCommittedAppendIsReportedWithItsLatency) {
+  std::atomic<int> observed{0};
+  std::atomic<bool> negative{false};
+  StoreGroup g(1, [&](double seconds) {
+    if (seconds < 0) negative = true;
+    ++observed;
+  });
+  int leader = g.wait_for_master();
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(g.store(leader)->update_topic(TopicConfig{"orders", 2, 2, 6, 0}).ok());
+  const int before = observed.load();  // the topic command is an append too
+  EXPECT_GE(before, 1);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(g.store(leader)->put_message_sync(message(0, "x")).ok());
+  ASSERT_TRUE(g.store(leader)->put_batch_sync({message(1, "b0"), message(1, "b1")}).ok());
+  EXPECT_EQ(observed.load(), before + 6);
+  EXPECT_FALSE(negative.load());
 }
 
 TEST(MessageStore, NewLeaderServesTheSameBytesAtTheSameOffsetsAfterFailover) {

@@ -12,6 +12,7 @@
 // start exits with status 1; SIGTERM / SIGINT stop cleanly (exit 0).
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <atomic>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -122,6 +123,12 @@ int run(int argc, char** argv) {
   store_options.store_host = *store_host;
   store_options.checkpoint_dir = options.consume_queue_dir;
   store_options.delay_levels_ms = std::move(delay_levels).value();
+  // dledger_append_latency_seconds: the metrics exist only once the admin server is up, after
+  // the store; appends before that are not observed. Stores and ledger stop before metrics go.
+  auto append_metrics = std::make_shared<std::atomic<admin::LedgerMetrics*>>(nullptr);
+  store_options.on_append_committed = [append_metrics](double seconds) {
+    if (admin::LedgerMetrics* m = append_metrics->load()) m->observe_append_latency(seconds);
+  };
   auto message_store = std::make_unique<store::MessageStore>(store_options);
 
   spdlog::info("{}/{}: starting broker {} ({}), data in {}, peers {}", group, self,
@@ -170,6 +177,7 @@ int run(int argc, char** argv) {
   }
   auto metrics = std::make_unique<admin::LedgerMetrics>((*admin_server)->registry(), group, self);
   admin::LedgerMetrics* metrics_ptr = metrics.get();
+  append_metrics->store(metrics_ptr);
   broker::NameServerRegistrar* registrar_ptr = registrar.get();
   auto last = std::make_shared<raft::SoftState>();
   ledger_server->on_soft_state_change(
