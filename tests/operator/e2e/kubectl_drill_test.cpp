@@ -33,6 +33,7 @@
 #include "tests/common/kubectl.h"
 #include "tests/common/test_net.h"
 #include "tests/kube/apiserver/api_server.h"
+#include "tests/kube/http_test_client.h"
 #include "tests/operator/e2e/child_process.h"
 #include "tests/operator/e2e/drill_messages.h"
 #include "tests/operator/e2e/pod_runner.h"
@@ -193,6 +194,75 @@ class OperatorDrillTest : public ::testing::Test {
         limit);
   }
 
+  // Reads queue 0 of "drill" back from the leader: every message `producer` (stopped) saw
+  // acknowledged must be there.
+  void expect_every_acknowledged_message_stored(const DrillProducer& producer) {
+    const auto acknowledged = producer.acknowledged();
+    auto leader = leader_remoting_address();
+    ASSERT_TRUE(leader.has_value());
+    auto read = read_queue(*leader, "drill");
+    ASSERT_TRUE(read.ok()) << read.error().to_string();
+    RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+    RecordProperty("read_back", static_cast<int>(read->size()));
+    RecordProperty("failed_send_attempts", producer.failed_attempts());
+    const std::set<std::string> stored(read->begin(), read->end());
+    std::vector<std::string> lost;
+    for (const auto& body : acknowledged) {
+      if (!stored.contains(body)) lost.push_back(body);
+    }
+    EXPECT_TRUE(lost.empty()) << lost.size() << " of " << acknowledged.size()
+                              << " acknowledged messages missing, first " << lost.front();
+    EXPECT_GE(read->size(), acknowledged.size());
+  }
+
+  // Starts a producer on topic "drill" once a leader accepts the topic, and waits for its first
+  // 10 acknowledgements.
+  std::unique_ptr<DrillProducer> start_producer() {
+    EXPECT_TRUE(eventually(
+        [&] {
+          auto leader = leader_remoting_address();
+          return leader && create_topic(*leader, "drill").ok();
+        },
+        30s));
+    auto producer =
+        std::make_unique<DrillProducer>([&] { return leader_remoting_address(); }, "drill");
+    producer->start();
+    EXPECT_TRUE(eventually([&] { return producer->acknowledged().size() >= 10; }, 30s));
+    return producer;
+  }
+
+  // The StatefulSet's status as the pod runner wrote it ({} before).
+  json stateful_set_status() {
+    auto sts = client_->get(kube::resources::kStatefulSets, "default", kGroup);
+    return sts.ok() ? (*sts).value("status", json::object()) : json::object();
+  }
+  std::string update_revision() { return stateful_set_status().value("updateRevision", ""); }
+
+  // Pod name -> its controller-revision-hash label, for the pods that exist.
+  std::map<std::string, std::string> pod_revisions() {
+    std::map<std::string, std::string> out;
+    auto pods = client_->list(kube::resources::kPods, "default");
+    if (!pods.ok()) return out;
+    for (const auto& pod : pods->items) {
+      const json meta = pod.value("metadata", json::object());
+      out[meta.value("name", "")] =
+          meta.value("labels", json::object()).value("controller-revision-hash", "");
+    }
+    return out;
+  }
+
+  // Value of `sample` (name{labels} exactly as exposed) on the operator's /metrics, or -1.
+  double operator_metric(const std::string& sample) {
+    const auto port = static_cast<std::uint16_t>(18080 + operator_starts_ - 1);
+    auto response = dledger::kube::testing::http_request(port, "GET", "/metrics");
+    if (response.status != 200) return -1;
+    std::istringstream lines(response.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+    }
+    return -1;
+  }
+
   int count_events(const std::string& reason) {
     auto events = client_->list(
         kube::resources::kEvents, "default",
@@ -281,15 +351,9 @@ TEST_F(OperatorDrillTest, AppliedGroupBecomesReadyWithExactlyOneLeader) {
 TEST_F(OperatorDrillTest, ScalingToFiveAndBackWhileProducingLosesNoAcknowledgedMessage) {
   apply_group(3);
   wait_ready();
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto leader = leader_remoting_address();
-        return leader && create_topic(*leader, "drill").ok();
-      },
-      30s));
-  DrillProducer producer([&] { return leader_remoting_address(); }, "drill");
-  producer.start();
-  ASSERT_TRUE(eventually([&] { return producer.acknowledged().size() >= 10; }, 30s));
+  auto started = start_producer();
+  ASSERT_FALSE(HasFailure());
+  DrillProducer& producer = *started;
 
   auto up = kubectl(std::string("scale dlg/") + kGroup + " --replicas=5");
   ASSERT_EQ(up.exit_code, 0) << up.output;
@@ -315,22 +379,7 @@ TEST_F(OperatorDrillTest, ScalingToFiveAndBackWhileProducingLosesNoAcknowledgedM
       },
       30s));
 
-  const auto acknowledged = producer.acknowledged();
-  auto leader = leader_remoting_address();
-  ASSERT_TRUE(leader.has_value());
-  auto read = read_queue(*leader, "drill");
-  ASSERT_TRUE(read.ok()) << read.error().to_string();
-  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
-  RecordProperty("read_back", static_cast<int>(read->size()));
-  RecordProperty("failed_send_attempts", producer.failed_attempts());
-  const std::set<std::string> stored(read->begin(), read->end());
-  std::vector<std::string> lost;
-  for (const auto& body : acknowledged) {
-    if (!stored.contains(body)) lost.push_back(body);
-  }
-  EXPECT_TRUE(lost.empty()) << lost.size() << " of " << acknowledged.size()
-                            << " acknowledged messages missing, first " << lost.front();
-  EXPECT_GE(read->size(), acknowledged.size());
+  expect_every_acknowledged_message_stored(producer);
 }
 
 TEST_F(OperatorDrillTest, DeletingTheLeaderPodElectsAnotherLeaderAndRecovers) {
@@ -403,6 +452,95 @@ TEST_F(OperatorDrillTest, OperatorKilledAtRandomPointsDuringScalingConverges) {
   ASSERT_TRUE(sts.ok());
   EXPECT_EQ((*sts)["spec"].value("replicas", 0), 3);
   EXPECT_TRUE(eventually([&] { return runner_->running_pods().size() == 3; }, 30s));
+}
+
+TEST_F(OperatorDrillTest, ConfigChangeRollsFollowersFirstAndTheLeaderLastLosingNoMessage) {
+  apply_group(3);
+  wait_ready();
+  const std::vector<std::string> pods = {"x-0", "x-1", "x-2"};
+  auto all_on = [&](const std::string& revision) {
+    std::map<std::string, std::string> expected;
+    for (const auto& pod : pods) expected[pod] = revision;
+    return pod_revisions() == expected;
+  };
+  std::string old_revision;
+  ASSERT_TRUE(eventually(
+      [&] {
+        old_revision = update_revision();
+        return !old_revision.empty() && all_on(old_revision);
+      },
+      30s))
+      << "revisions " << json(pod_revisions()).dump();
+  auto started = start_producer();
+  ASSERT_FALSE(HasFailure());
+  DrillProducer& producer = *started;
+  ASSERT_TRUE(runner_->deletions().empty());
+
+  // registerIntervalMs is a broker.conf override: it changes the rendered ConfigMap and the pod
+  // template's dledger.io/config-hash annotation, so the StatefulSet gets a new revision.
+  auto patched = kubectl(std::string("patch dlg/") + kGroup +
+                         R"( --type merge -p '{"spec":{"config":{"registerIntervalMs":"1500"}}}')");
+  ASSERT_EQ(patched.exit_code, 0) << patched.output;
+  std::string new_revision;
+  ASSERT_TRUE(eventually(
+      [&] {
+        new_revision = update_revision();
+        return !new_revision.empty() && new_revision != old_revision;
+      },
+      30s));
+  ASSERT_TRUE(eventually([&] { return all_on(new_revision); }, 120s))
+      << "revisions " << json(pod_revisions()).dump() << "\nstatus "
+      << group_json()["status"].dump(1);
+  wait_ready();
+  const std::size_t acked_after_roll = producer.acknowledged().size();
+  ASSERT_TRUE(
+      eventually([&] { return producer.acknowledged().size() >= acked_after_roll + 10; }, 30s));
+  producer.stop();
+
+  // One restart per pod, each of an old-revision pod that was not leading when deleted:
+  // followers first (highest ordinal first), then the pod the followers named as their leader,
+  // after it handed leadership over.
+  const auto deletions = runner_->deletions();
+  std::vector<std::string> order;
+  for (const auto& deletion : deletions) {
+    order.push_back(deletion.pod + " (" + deletion.role + ", leader " + deletion.leader_id + ")");
+  }
+  const std::string story = json(order).dump();
+  RecordProperty("restarts", story);
+  ASSERT_EQ(deletions.size(), 3u) << story;
+  std::set<std::string> restarted;
+  for (const auto& deletion : deletions) {
+    restarted.insert(deletion.pod);
+    EXPECT_EQ(deletion.revision, old_revision) << story;
+    EXPECT_FALSE(deletion.role.empty()) << story;  // it answered /status before SIGTERM
+    EXPECT_NE(deletion.role, "leader") << story;
+  }
+  EXPECT_EQ(restarted, std::set<std::string>(pods.begin(), pods.end())) << story;
+  const PodDeletion& last = deletions[2];
+  EXPECT_EQ(deletions[0].leader_id, last.self_id) << story;
+  EXPECT_EQ(deletions[1].leader_id, last.self_id) << story;
+  EXPECT_GT(deletions[0].pod, deletions[1].pod) << story;  // x-0..x-2: one digit, so text order
+  EXPECT_NE(last.leader_id, last.self_id) << story;        // the transfer happened before
+
+  // Every pod runs again, once restarted, with the new config.
+  for (const auto& pod : pods) {
+    EXPECT_EQ(runner_->starts(pod), 2) << pod;
+    std::ifstream conf(runner_->config_path(pod));
+    std::stringstream text;
+    text << conf.rdbuf();
+    EXPECT_NE(text.str().find("registerIntervalMs=1500\n"), std::string::npos) << pod << ":\n"
+                                                                               << text.str();
+  }
+  EXPECT_EQ(stateful_set_status().value("updatedReplicas", 0), 3) << stateful_set_status().dump();
+  EXPECT_TRUE(eventually(
+      [&] { return stateful_set_status().value("currentRevision", "") == new_revision; }, 30s))
+      << stateful_set_status().dump();
+  EXPECT_EQ(count_events("RestartPod"), 3) << kubectl("get events").output;
+  EXPECT_EQ(
+      operator_metric(
+          R"(dledger_group_pod_restarts_total{dledgergroup="x",namespace="default",reason="ConfigChanged"})"),
+      3);
+  expect_every_acknowledged_message_stored(producer);
 }
 
 }  // namespace

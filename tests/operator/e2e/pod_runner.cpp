@@ -1,6 +1,7 @@
 #include "tests/operator/e2e/pod_runner.h"
 
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -15,9 +16,30 @@ namespace dledger::e2e {
 namespace kube = op::kube;
 using nlohmann::json;
 
+namespace {
+
+constexpr const char* kRevisionLabel = "controller-revision-hash";
+
+// "<sts>-<FNV-1a 32 of the template's JSON, 8 hex digits>": stable for one template, new for a
+// changed one (the real controller hashes its ControllerRevision the same way in spirit).
+std::string revision_of(const std::string& sts, const json& pod_template) {
+  std::uint32_t hash = 2166136261u;
+  for (const unsigned char byte : pod_template.dump()) {
+    hash ^= byte;
+    hash *= 16777619u;
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", hash);
+  return sts + "-" + hex;
+}
+
+}  // namespace
+
 struct PodRunner::StatefulSetView {
   std::string name;
   std::string uid;
+  std::int64_t generation = 0;  // metadata.generation of the object this view was read from
+  std::string revision;         // of spec.template (revision_of)
   int replicas = 0;
   std::string service_name;
   std::string config_map;
@@ -32,9 +54,11 @@ struct PodRunner::StatefulSetView {
     const json& spec = sts.value("spec", json::object());
     view.name = meta.value("name", "");
     view.uid = meta.value("uid", "");
+    view.generation = meta.value("generation", std::int64_t{1});
     view.replicas = spec.value("replicas", 1);
     view.service_name = spec.value("serviceName", "");
     view.pod_template = spec.value("template", json::object());
+    view.revision = revision_of(view.name, view.pod_template);
     view.claim_templates = spec.value("volumeClaimTemplates", json::array());
     const json pod_spec = view.pod_template.value("spec", json::object());
     for (const auto& volume : pod_spec.value("volumes", json::array())) {
@@ -206,16 +230,19 @@ Status PodRunner::sync_once() {
 
   // Processes whose pod is gone, re-created under a new uid, or no longer wanted.
   std::vector<std::string> to_stop;
+  std::vector<std::string>
+      deleted_objects;  // to_stop whose ordinal is still wanted: a pod deletion
   {
     std::lock_guard lock(mutex_);
     for (auto& [name, pod] : pods_) {
       auto live = pods.find(name);
-      const bool gone = live == pods.end() ||
-                        live->second["metadata"].value("uid", "") != pod.uid ||
-                        !wanted.contains(name);
-      if (gone) to_stop.push_back(name);
+      const bool object_gone =
+          live == pods.end() || live->second["metadata"].value("uid", "") != pod.uid;
+      if (object_gone || !wanted.contains(name)) to_stop.push_back(name);
+      if (object_gone && wanted.contains(name)) deleted_objects.push_back(name);
     }
   }
+  for (const auto& name : deleted_objects) record_deletion(name);
   for (const auto& name : to_stop) stop_pod(name);
 
   // Pod objects of ordinals scaled away (or of StatefulSets that are gone).
@@ -238,6 +265,13 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
                                     const std::map<std::string, json>& pvcs) {
   const std::string& ns = options_.namespace_name;
   int ready_pods = 0;
+  std::string current_revision;
+  {
+    std::lock_guard lock(mutex_);
+    current_revision = current_revisions_.emplace(sts.uid, sts.revision).first->second;
+  }
+  int updated_pods = 0;
+  int current_pods = 0;
   for (int i = 0; i < sts.replicas; ++i) {
     const std::string name = sts.pod_name(i);
     auto live = pods.find(name);
@@ -270,6 +304,7 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
              {"persistentVolumeClaim", {{"claimName", sts.pvc_name(claim, i)}}}});
       }
       json labels = sts.pod_template["metadata"].value("labels", json::object());
+      labels[kRevisionLabel] = sts.revision;
       labels["statefulset.kubernetes.io/pod-name"] = name;
       labels["apps.kubernetes.io/pod-index"] = std::to_string(i);
       json object = {
@@ -295,6 +330,10 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
       pod_object = live->second;
     }
     const std::string uid = pod_object["metadata"].value("uid", "");
+    const std::string revision =
+        pod_object["metadata"].value("labels", json::object()).value(kRevisionLabel, "");
+    if (revision == sts.revision) ++updated_pods;
+    if (revision == current_revision) ++current_pods;
     bool needs_start = false;
     {
       std::lock_guard lock(mutex_);
@@ -307,7 +346,7 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
       }
     }
     if (needs_start) {
-      if (Status started = start_pod(sts, i, uid); !started.ok()) {
+      if (Status started = start_pod(sts, i, uid, revision); !started.ok()) {
         std::cerr << "pod runner: " << name << ": " << started.error().to_string() << "\n";
       }
     }
@@ -319,14 +358,23 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
     std::lock_guard lock(mutex_);
     if (auto found = pods_.find(name); found != pods_.end() && found->second.ready) ++ready_pods;
   }
-  // StatefulSet status, as its controller would write it.
+  // StatefulSet status, as its controller would write it. The rollout is complete (current =
+  // update revision) once every pod runs the update revision and is ready.
+  if (updated_pods == sts.replicas && ready_pods == sts.replicas &&
+      current_revision != sts.revision) {
+    current_revision = sts.revision;
+    current_pods = updated_pods;
+    std::lock_guard lock(mutex_);
+    current_revisions_[sts.uid] = current_revision;
+  }
   auto live = client_.get(kube::resources::kStatefulSets, ns, sts.name);
   if (!live.ok()) return kube::is_not_found(live.error()) ? Status() : Status(live.error());
-  json status = {{"replicas", sts.replicas},
-                 {"readyReplicas", ready_pods},
-                 {"availableReplicas", ready_pods},
-                 {"currentReplicas", sts.replicas},
-                 {"observedGeneration", (*live)["metadata"].value("generation", 1)}};
+  // observedGeneration is the generation of the template this pass hashed, not the live one: a
+  // template changed since the list must not be reported as observed with the old revision.
+  json status = {{"replicas", sts.replicas},        {"readyReplicas", ready_pods},
+                 {"availableReplicas", ready_pods}, {"currentReplicas", current_pods},
+                 {"updatedReplicas", updated_pods}, {"currentRevision", current_revision},
+                 {"updateRevision", sts.revision},  {"observedGeneration", sts.generation}};
   if ((*live).value("status", json::object()) != status) {
     json updated = *live;
     updated["status"] = status;
@@ -336,7 +384,8 @@ Status PodRunner::sync_stateful_set(const StatefulSetView& sts,
   return Status();
 }
 
-Status PodRunner::start_pod(const StatefulSetView& sts, int ordinal, const std::string& uid) {
+Status PodRunner::start_pod(const StatefulSetView& sts, int ordinal, const std::string& uid,
+                            const std::string& revision) {
   const std::string& ns = options_.namespace_name;
   const std::string name = sts.pod_name(ordinal);
   auto config_map = client_.get(kube::resources::kConfigMaps, ns, sts.config_map);
@@ -380,6 +429,7 @@ Status PodRunner::start_pod(const StatefulSetView& sts, int ordinal, const std::
   pod.stateful_set = sts.name;
   pod.ordinal = ordinal;
   pod.uid = uid;
+  pod.revision = revision;
   pod.written_status = json();
   pod.ready = false;
   if (Status started = pod.process.start(argv, pod_dir + "/broker.log"); !started.ok()) {
@@ -387,6 +437,27 @@ Status PodRunner::start_pod(const StatefulSetView& sts, int ordinal, const std::
   }
   ++starts_[name];
   return Status();
+}
+
+void PodRunner::record_deletion(const std::string& name) {
+  PodDeletion deletion{.pod = name};
+  std::string admin;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = pods_.find(name);
+    if (found == pods_.end()) return;
+    deletion.revision = found->second.revision;
+    admin = "127.0.0." + std::to_string(address_byte_.at(name)) + ":" +
+            std::to_string(admin_ports_[name]);
+  }
+  admin::AdminClient client(admin::AdminClientOptions{std::chrono::milliseconds(1000), "", false});
+  if (auto status = client.status(admin); status.ok()) {
+    deletion.self_id = status->self_id;
+    deletion.role = status->role;
+    deletion.leader_id = status->leader_id;
+  }
+  std::lock_guard lock(mutex_);
+  deletions_.push_back(std::move(deletion));
 }
 
 void PodRunner::stop_pod(const std::string& name) {
@@ -483,6 +554,15 @@ int PodRunner::starts(const std::string& pod_name) const {
 
 std::string PodRunner::log_path(const std::string& pod_name) const {
   return options_.work_dir + "/pods/" + pod_name + "/broker.log";
+}
+
+std::string PodRunner::config_path(const std::string& pod_name) const {
+  return options_.work_dir + "/pods/" + pod_name + "/broker.conf";
+}
+
+std::vector<PodDeletion> PodRunner::deletions() const {
+  std::lock_guard lock(mutex_);
+  return deletions_;
 }
 
 }  // namespace dledger::e2e

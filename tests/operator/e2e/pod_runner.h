@@ -18,14 +18,26 @@
 //   - a Pod whose object is gone (kubectl delete pod) or whose ordinal is >= replicas (scale
 //     down) or whose StatefulSet is gone: its process gets SIGTERM (SIGKILL after 10 s);
 //     objects of scaled-away ordinals are deleted;
+//   - the StatefulSet's revision is "<sts>-<FNV-1a 32 of spec.template's JSON, hex>" (a changed
+//     template, e.g. a new dledger.io/config-hash annotation, gives a new revision);
 //   - a missing Pod below replicas: its PVCs are created when missing, its broker.conf is read from
 //     the ConfigMap the pod template mounts as volume "config" (key broker-<i>.conf, the file the
-//     rendered entrypoint picks), the Pod object is created (owned by the StatefulSet, so garbage
-//     collection removes it with the group) and the process started;
+//     rendered entrypoint picks; re-read on every start, so a recreated pod runs the config of the
+//     current template), the Pod object is created from the CURRENT template (updateStrategy
+//     OnDelete: a deleted pod comes back on the update revision) with label
+//     controller-revision-hash = that revision, owned by the StatefulSet (so garbage collection
+//     removes it with the group), and the process started;
 //   - a process that exited on its own is restarted (restartPolicy Always), counted in
 //     status.containerStatuses[0].restartCount;
 //   - status (phase, podIP, Ready and ContainersReady from GET /readyz on the admin port) is
-//     written when it changed; the StatefulSet's status.replicas/readyReplicas likewise.
+//     written when it changed; the StatefulSet's status likewise: replicas, readyReplicas,
+//     updateRevision (the current template's), currentRevision (the previous one until every pod
+//     runs the update revision), updatedReplicas/currentReplicas (pods labelled with each) and
+//     observedGeneration = metadata.generation of the StatefulSet the pass read.
+//
+// Every deletion of a running pod's object (kubectl delete pod, an operator restart) is recorded
+// with what the pod's admin /status said just before its process was stopped (deletions()):
+// drills check the order of a rolling update and that no pod was leading when it was deleted.
 //
 // Deviations from a real cluster, on purpose: the pod template's command (a /bin/sh wrapper) and
 // securityContext are not used: the runner execs the broker itself with the overrides above.
@@ -67,6 +79,16 @@ struct PodRunnerOptions {
   std::uint16_t remoting_port_base = 30000;  // listenPort = base + last address byte
 };
 
+// A running pod whose Pod object was deleted (or replaced under a new uid) while its ordinal
+// stayed wanted, in the order the runner saw them. Scale-down stops are not recorded.
+struct PodDeletion {
+  std::string pod;
+  std::string revision;   // controller-revision-hash of the deleted Pod object
+  std::string self_id;    // from the pod's admin /status just before SIGTERM ("" if no answer)
+  std::string role;       // leader | follower | candidate | learner, "" if no answer
+  std::string leader_id;  // the leader the pod knew, "" if none or no answer
+};
+
 struct PodEndpoint {
   std::string ip;        // 127.0.0.N
   std::string remoting;  // ip:listenPort (as moved by the runner)
@@ -95,13 +117,18 @@ class PodRunner {
   int starts(const std::string& pod_name) const;
   // The pod's broker log (for failure messages).
   std::string log_path(const std::string& pod_name) const;
+  // The broker.conf the pod's process was last started with.
+  std::string config_path(const std::string& pod_name) const;
+  // Deletions of running pods' objects so far, oldest first (see PodDeletion).
+  std::vector<PodDeletion> deletions() const;
 
  private:
   struct StatefulSetView;
   struct Pod {
     std::string stateful_set;
     int ordinal = 0;
-    std::string uid;  // of the Pod object the process belongs to
+    std::string uid;       // of the Pod object the process belongs to
+    std::string revision;  // its controller-revision-hash label
     ChildProcess process;
     int restarts = 0;
     bool ready = false;  // as last written to status
@@ -111,8 +138,10 @@ class PodRunner {
   Status sync_stateful_set(const StatefulSetView& sts,
                            const std::map<std::string, nlohmann::json>& pods,
                            const std::map<std::string, nlohmann::json>& pvcs);
-  Status start_pod(const StatefulSetView& sts, int ordinal, const std::string& uid);
+  Status start_pod(const StatefulSetView& sts, int ordinal, const std::string& uid,
+                   const std::string& revision);
   void stop_pod(const std::string& name);
+  void record_deletion(const std::string& name);  // asks the pod's /status, before stop_pod
   Status write_pod_status(const std::string& name, const nlohmann::json& live);
   std::string address_of(const std::string& pod_name);  // allocates on first use
   Status write_hosts();
@@ -124,6 +153,9 @@ class PodRunner {
   std::map<std::string, int> address_byte_;       // pod name -> N of 127.0.0.N
   std::map<std::string, std::string> dns_names_;  // pod name -> "a.b.ns.svc a.b.ns.svc.domain"
   std::map<std::string, int> starts_;
+  std::vector<PodDeletion> deletions_;
+  std::map<std::string, std::string>
+      current_revisions_;  // StatefulSet uid -> status.currentRevision
   std::map<std::string, std::uint16_t> admin_ports_;
   std::string hosts_written_;
   int next_address_byte_;
