@@ -180,6 +180,11 @@ std::string PodRunner::address_of(const std::string& pod_name) {
   return "127.0.0." + std::to_string(found->second);
 }
 
+std::string PodRunner::admin_address(const std::string& pod_name) {
+  return "127.0.0." + std::to_string(address_byte_.at(pod_name)) + ":" +
+         std::to_string(admin_ports_[pod_name]);
+}
+
 Status PodRunner::write_hosts() {
   std::string lines;
   for (const auto& [pod, names] : dns_names_) {
@@ -447,8 +452,7 @@ void PodRunner::record_deletion(const std::string& name) {
     auto found = pods_.find(name);
     if (found == pods_.end()) return;
     deletion.revision = found->second.revision;
-    admin = "127.0.0." + std::to_string(address_byte_.at(name)) + ":" +
-            std::to_string(admin_ports_[name]);
+    admin = admin_address(name);
   }
   admin::AdminClient client(admin::AdminClientOptions{std::chrono::milliseconds(1000), "", false});
   if (auto status = client.status(admin); status.ok()) {
@@ -484,8 +488,7 @@ Status PodRunner::write_pod_status(const std::string& name, const json& live) {
     running = found->second.process.running();
     restarts = found->second.restarts;
     previous = found->second.written_status;
-    admin = "127.0.0." + std::to_string(address_byte_.at(name)) + ":" +
-            std::to_string(admin_ports_[name]);
+    admin = admin_address(name);
   }
   bool ready = false;
   if (running) {

@@ -143,7 +143,8 @@ class PodRunner {
   void stop_pod(const std::string& name);
   void record_deletion(const std::string& name);  // asks the pod's /status, before stop_pod
   Status write_pod_status(const std::string& name, const nlohmann::json& live);
-  std::string address_of(const std::string& pod_name);  // allocates on first use
+  std::string address_of(const std::string& pod_name);     // allocates on first use
+  std::string admin_address(const std::string& pod_name);  // "127.0.0.N:adminPort"; mutex_ held
   Status write_hosts();
 
   op::kube::KubeClient& client_;
