@@ -307,6 +307,67 @@ Result<raft::Snapshot> decode_snapshot(std::string_view bytes, std::string_view 
   return snapshot;
 }
 
+void encode_open_index_header(std::uint64_t first_index, std::string* out) {
+  ByteWriter w(out);
+  w.u32(kOpenIndexMagic);
+  w.u8(kOpenIndexVersion);
+  w.u8(0);
+  w.u16(0);
+  w.u64(first_index);
+}
+
+bool open_index_header_ok(std::string_view bytes, std::uint64_t first_index) {
+  if (bytes.size() < kOpenIndexHeaderBytes) return false;
+  ByteReader r(bytes.substr(0, kOpenIndexHeaderBytes));
+  bool ok = r.u32() == kOpenIndexMagic;
+  ok = r.u8() == kOpenIndexVersion && ok;
+  ok = r.u8() == 0 && ok;
+  ok = r.u16() == 0 && ok;
+  ok = r.u64() == first_index && ok;
+  return ok && r.ok();
+}
+
+namespace {
+
+// CRC32C of the record's index (u64, little-endian) followed by its first 20 bytes: a record
+// copied to another slot, or left over from an older file, does not check.
+std::uint32_t open_index_record_crc(std::uint64_t index, std::string_view body) {
+  std::string index_bytes;
+  ByteWriter(&index_bytes).u64(index);
+  return crc32c_extend(crc32c(index_bytes), body);
+}
+
+}  // namespace
+
+void encode_open_index_record(std::uint64_t index, const OpenIndexRecord& record,
+                              std::string* out) {
+  std::size_t start = out->size();
+  ByteWriter w(out);
+  w.u32(record.offset);
+  w.u32(record.payload_bytes);
+  w.u64(record.term);
+  w.u8(record.flags);
+  w.u8(0);
+  w.u16(0);
+  w.u32(open_index_record_crc(index, std::string_view(*out).substr(start, 20)));
+}
+
+bool decode_open_index_record(std::string_view bytes, std::uint64_t index,
+                              OpenIndexRecord* record) {
+  if (bytes.size() < kOpenIndexRecordBytes) return false;
+  ByteReader r(bytes.substr(0, kOpenIndexRecordBytes));
+  record->offset = r.u32();
+  record->payload_bytes = r.u32();
+  record->term = r.u64();
+  record->flags = r.u8();
+  std::uint8_t reserved8 = r.u8();
+  std::uint16_t reserved16 = r.u16();
+  std::uint32_t crc = r.u32();
+  if (!r.ok() || crc != open_index_record_crc(index, bytes.substr(0, 20))) return false;
+  return reserved8 == 0 && reserved16 == 0 && record->flags <= kOpenIndexFlagConfig &&
+         record->term != 0 && record->payload_bytes <= kMaxEntryPayloadBytes;
+}
+
 std::string closed_segment_name(std::uint64_t first_index, std::uint64_t last_index) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "segment-%020llu-%020llu.log",
@@ -326,6 +387,12 @@ std::string closed_index_name(std::uint64_t first_index, std::uint64_t last_inde
 std::string open_segment_name(std::uint64_t first_index) {
   char buf[48];
   std::snprintf(buf, sizeof(buf), "open-%020llu.log", static_cast<unsigned long long>(first_index));
+  return buf;
+}
+
+std::string open_index_name(std::uint64_t first_index) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "open-%020llu.idx", static_cast<unsigned long long>(first_index));
   return buf;
 }
 
@@ -375,6 +442,8 @@ ParsedName parse_file_name(std::string_view name) {
     p.kind = FileKind::kClosedIndex;
   } else if (take("open-", ".log", false)) {
     p.kind = FileKind::kOpenSegment;
+  } else if (take("open-", ".idx", false)) {
+    p.kind = FileKind::kOpenIndex;
   } else if (take("snapshot-", ".snap", false)) {
     p.kind = FileKind::kSnapshot;
   } else {

@@ -70,6 +70,32 @@ std::string encode_segment_index(const SegmentIndex& index);
 // `what` names the file in error messages.
 Result<SegmentIndex> decode_segment_index(std::string_view bytes, std::string_view what);
 
+// ---- Open segment side index (open-<first>.idx) ----
+inline constexpr std::uint32_t kOpenIndexMagic = 0x4F474C44;  // "DLGO"
+inline constexpr std::uint8_t kOpenIndexVersion = 1;
+inline constexpr std::size_t kOpenIndexHeaderBytes = 16;
+inline constexpr std::size_t kOpenIndexRecordBytes = 24;
+inline constexpr std::uint8_t kOpenIndexFlagConfig = 1;
+
+// One record: where entry `index` lies in the open segment and what it is.
+struct OpenIndexRecord {
+  std::uint32_t offset = 0;         // byte offset of the entry in open-<first>.log
+  std::uint32_t payload_bytes = 0;  // the entry's payload length (it ends at offset + 36 + this)
+  std::uint64_t term = 0;
+  std::uint8_t flags = 0;  // kOpenIndexFlagConfig for a kConfig entry
+  bool operator==(const OpenIndexRecord&) const = default;
+};
+
+// Appends the 16-byte file header to *out.
+void encode_open_index_header(std::uint64_t first_index, std::string* out);
+// True if `bytes` starts with a valid header naming `first_index`.
+bool open_index_header_ok(std::string_view bytes, std::uint64_t first_index);
+// Appends the 24-byte record of entry `index` to *out.
+void encode_open_index_record(std::uint64_t index, const OpenIndexRecord& record, std::string* out);
+// Decodes the record at the start of `bytes` (at least kOpenIndexRecordBytes) if its CRC matches
+// `index` and its fields are possible; false otherwise.
+bool decode_open_index_record(std::string_view bytes, std::uint64_t index, OpenIndexRecord* record);
+
 // ---- Membership (inside the meta and snapshot files) ----
 void encode_membership(const raft::Membership& m, std::string* out);
 
@@ -103,9 +129,10 @@ Result<raft::Snapshot> decode_snapshot(std::string_view bytes, std::string_view 
 std::string closed_segment_name(std::uint64_t first_index, std::uint64_t last_index);  // .log
 std::string closed_index_name(std::uint64_t first_index, std::uint64_t last_index);    // .idx
 std::string open_segment_name(std::uint64_t first_index);
+std::string open_index_name(std::uint64_t first_index);  // open-<first>.idx
 std::string snapshot_name(std::uint64_t index);
 
-enum class FileKind { kUnknown, kClosedSegment, kClosedIndex, kOpenSegment, kSnapshot };
+enum class FileKind { kUnknown, kClosedSegment, kClosedIndex, kOpenSegment, kOpenIndex, kSnapshot };
 struct ParsedName {
   FileKind kind = FileKind::kUnknown;
   std::uint64_t first_index = 0;  // snapshot: its index

@@ -90,13 +90,15 @@ class SegmentedLog::Opener {
     log_.warn(message);
   }
 
-  // Reads the segment entry by entry from offset 0.
-  Result<ScanResult> scan(File& file, std::uint64_t file_size, std::uint64_t first_index) {
-    ScanResult r;
+  // Reads the segment entry by entry, from offset 0 or, given `known` (entries already loaded
+  // from a side index, ending at known.end_offset), from the end of those.
+  Result<ScanResult> scan(File& file, std::uint64_t file_size, std::uint64_t first_index,
+                          ScanResult known = {}) {
+    ScanResult r = std::move(known);
     WindowReader reader(file, file_size);
-    std::uint64_t pos = 0;
-    std::uint64_t expected = first_index;
-    std::uint64_t prev_term = 0;
+    std::uint64_t pos = r.end_offset;
+    std::uint64_t expected = first_index + r.offsets.size();
+    std::uint64_t prev_term = r.term_runs.empty() ? 0 : r.term_runs.back().term;
     while (pos < file_size) {
       auto head = reader.view(pos, format::kEntryHeaderBytes);
       if (!head) return head.error();
@@ -168,6 +170,85 @@ class SegmentedLog::Opener {
         ++y;
       }
     }
+    return r;
+  }
+
+  // Reads entry `index` (whole, `bytes` long at `offset`) and checks it against its side index
+  // record. Returns the entry bytes, or an empty string if anything disagrees.
+  Result<std::string> read_indexed_entry(File& file, std::uint64_t offset, std::uint64_t index,
+                                         const format::OpenIndexRecord& record) {
+    std::string entry(format::kEntryHeaderBytes + record.payload_bytes, '\0');
+    auto n = file.read_at(offset, entry.data(), entry.size());
+    if (!n) return n.error();
+    format::EntryHeader h;
+    bool ok =
+        *n == entry.size() && format::decode_entry_header(entry, &h) == format::HeaderCheck::kOk &&
+        h.index == index && h.term == record.term && h.payload_bytes == record.payload_bytes &&
+        (h.type == static_cast<std::uint8_t>(raft::EntryType::kConfig)) ==
+            (record.flags == format::kOpenIndexFlagConfig) &&
+        format::entry_crc_ok(entry, h);
+    if (!ok) entry.clear();
+    return entry;
+  }
+
+  // Loads the entries the open segment's side index covers (see OPEN SEGMENT SIDE INDEX) into
+  // a ScanResult for scan() to continue from. An unusable side index gives an empty result and
+  // the reason in *why (the caller then scans the whole segment).
+  Result<ScanResult> load_open_index(File& file, std::uint64_t file_size, std::uint64_t first_index,
+                                     std::string* why) {
+    const std::string idx_path = path(format::open_index_name(first_index));
+    auto bytes = read_whole_file(io(), idx_path);
+    if (!bytes) return bytes.error();
+    ScanResult r;
+    if (!format::open_index_header_ok(*bytes, first_index)) {
+      *why = idx_path + ": bad header (" + std::to_string(bytes->size()) + " bytes)";
+      return r;
+    }
+    // The longest valid prefix of records: each checks, lies right after the previous entry,
+    // has a term no lower than the previous one and ends inside the file.
+    std::vector<format::OpenIndexRecord> records;
+    std::uint64_t end = 0;
+    std::uint64_t prev_term = 0;
+    const std::string_view body = std::string_view(*bytes).substr(format::kOpenIndexHeaderBytes);
+    for (std::size_t at = 0; at + format::kOpenIndexRecordBytes <= body.size();
+         at += format::kOpenIndexRecordBytes) {
+      format::OpenIndexRecord rec;
+      if (!format::decode_open_index_record(body.substr(at), first_index + records.size(), &rec) ||
+          rec.offset != end || rec.term < prev_term ||
+          end + format::kEntryHeaderBytes + rec.payload_bytes > file_size) {
+        break;
+      }
+      end += format::kEntryHeaderBytes + rec.payload_bytes;
+      prev_term = rec.term;
+      records.push_back(rec);
+    }
+    if (records.empty()) return r;
+    // The last covered entry and the config entries are read and checked in full; the others
+    // are trusted like a sealed segment's (every read checks their CRC).
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      const format::OpenIndexRecord& rec = records[k];
+      const bool is_config = rec.flags == format::kOpenIndexFlagConfig;
+      if (!is_config && k + 1 != records.size()) continue;
+      auto entry = read_indexed_entry(file, rec.offset, first_index + k, rec);
+      if (!entry) return entry.error();
+      if (entry->empty()) {
+        *why = idx_path + ": entry " + std::to_string(first_index + k) + " at offset " +
+               std::to_string(rec.offset) + " does not match its record";
+        return ScanResult{};
+      }
+      if (is_config) {
+        r.configs.push_back(
+            RawConfigEntry{first_index + k, entry->substr(format::kEntryHeaderBytes)});
+      }
+    }
+    r.offsets.reserve(records.size());
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      if (r.term_runs.empty() || r.term_runs.back().term != records[k].term) {
+        r.term_runs.push_back(format::TermRun{first_index + k, records[k].term});
+      }
+      r.offsets.push_back(records[k].offset);
+    }
+    r.end_offset = end;
     return r;
   }
 
@@ -368,6 +449,9 @@ class SegmentedLog::Opener {
           }
           cands.push_back(Candidate{n, false, p.first_index, 0, false});
           break;
+        case format::FileKind::kOpenIndex:
+          open_index_files_.insert(n);
+          break;
         case format::FileKind::kUnknown:
           if (n != kMetaName && n != kLockName && n != "meta.tmp" && n != "snapshot.tmp") {
             warn(path(n) + ": unknown file in the log directory, ignored");
@@ -486,7 +570,21 @@ class SegmentedLog::Opener {
       }
       if (!loaded_from_index) {
         if (c.closed) ++report_.closed_segments_scanned;
-        auto scanned = scan(*seg.file, file_size, c.first_index);
+        ScanResult known;
+        if (!c.closed && is_last && !log_.options_.verify_on_open &&
+            log_.meta_.damaged_index == 0 &&
+            open_index_files_.count(format::open_index_name(c.first_index)) != 0) {
+          std::string why;
+          auto loaded = load_open_index(*seg.file, file_size, c.first_index, &why);
+          if (!loaded) return loaded.error();
+          known = std::move(loaded).value();
+          report_.open_index_rejected = why;
+          report_.open_segment_entries_indexed = known.offsets.size();
+          open_index_first_ = c.first_index;
+          open_index_valid_records_ = known.offsets.size();
+        }
+        if (!c.closed) report_.open_segment_bytes_scanned += file_size - known.end_offset;
+        auto scanned = scan(*seg.file, file_size, c.first_index, std::move(known));
         if (!scanned) return scanned.error();
         ScanResult& r = *scanned;
         seg.offsets = std::move(r.offsets);
@@ -545,6 +643,48 @@ class SegmentedLog::Opener {
       }
       prev_last = seg.first_index + seg.offsets.size() - 1;
       commit_segment(std::move(seg));
+    }
+    return Status();
+  }
+
+  // After finish(): deletes side indexes that belong to no open segment and attaches the open
+  // segment's, cut to its valid prefix, then records the entries it lacks (after an fdatasync of
+  // the segment: a record may only describe durable data). Failures to write the hint are
+  // warnings.
+  Status attach_open_index() {
+    const bool has_open = !log_.segments_.empty() && !log_.segments_.back().closed;
+    const std::string keep =
+        has_open ? format::open_index_name(log_.segments_.back().first_index) : std::string();
+    for (const std::string& n : open_index_files_) {
+      if (n != keep) (void)io().remove(path(n));
+    }
+    if (!has_open) return Status();
+    SegmentedLog::Segment& seg = log_.segments_.back();
+    std::uint64_t valid = open_index_first_ == seg.first_index ? open_index_valid_records_ : 0;
+    valid = std::min<std::uint64_t>(valid, seg.count());
+    if (open_index_files_.count(keep) != 0) {
+      auto file = io().open(path(keep), OpenMode::kReadWrite);
+      if (!file) return file.error();
+      const std::uint64_t size =
+          valid == 0 ? 0 : format::kOpenIndexHeaderBytes + valid * format::kOpenIndexRecordBytes;
+      auto now = file.value()->size();
+      if (!now) return now.error();
+      if (*now != size) {
+        // Records past the valid prefix describe nothing durable: cut them before new records
+        // are written after the prefix.
+        if (Status s = file.value()->truncate(size); !s) return s;
+        if (Status s = file.value()->sync(); !s) return s;
+      }
+      log_.open_index_ = std::move(file).value();
+      log_.open_index_name_ = keep;
+      log_.open_index_records_ = valid;
+    }
+    if (seg.count() > log_.open_index_records_) {
+      if (Status s = seg.file->sync(); !s) return s;
+      if (Status s = log_.write_open_index_locked(); !s) {
+        warn(path(keep) + ": " + s.error().message +
+             " (the side index is a hint: the next open scans the open segment instead)");
+      }
     }
     return Status();
   }
@@ -609,7 +749,10 @@ class SegmentedLog::Opener {
   SegmentedLog& log_;
   OpenReport& report_;
   std::vector<RawConfigEntry> pending_configs_;
-  std::uint64_t later_closed_last_ = 0;  // last index in the name of the segment being loaded
+  std::uint64_t later_closed_last_ = 0;     // last index in the name of the segment being loaded
+  std::set<std::string> open_index_files_;  // side index files found in the directory
+  std::uint64_t open_index_first_ = 0;      // the open segment whose side index was loaded
+  std::uint64_t open_index_valid_records_ = 0;
 };
 
 Result<OpenResult> SegmentedLog::open(Options options) {
@@ -634,6 +777,7 @@ Result<OpenResult> SegmentedLog::open(Options options) {
   Opener opener(log, result.report);
   if (Status s = opener.run(); !s) return s.error();
   if (Status s = opener.finish(); !s) return s.error();
+  if (Status s = opener.attach_open_index(); !s) return s.error();
   return result;
 }
 

@@ -456,6 +456,9 @@ Status SegmentedLog::seal_open_segment_locked() {
     if (Status s = file.value()->sync(); !s) return cleanup(s);
   }
   if (Status s = options_.io->sync_dir(options_.dir); !s) return cleanup(s);
+  // The .idx replaces the side index; delete it while the segment is still open so that no
+  // side index ever sits beside a closed segment (truncate_suffix may reopen it later).
+  if (Status s = remove_open_index_locked(); !s) return cleanup(s);
   if (Status s = options_.io->rename(path(seg.name), path(closed_name)); !s) return cleanup(s);
   {
     std::unique_lock state(state_mu_);
@@ -468,11 +471,89 @@ Status SegmentedLog::seal_open_segment_locked() {
 }
 
 Status SegmentedLog::remove_segment_files_locked(const Segment& segment) {
+  if (!segment.closed && open_index_name_ == format::open_index_name(segment.first_index)) {
+    // The side index first: a side index without its segment is an orphan (deleted on open).
+    if (Status s = remove_open_index_locked(); !s) return s;
+  }
   if (Status s = options_.io->remove(path(segment.name)); !s) return s;
   if (segment.closed) {
     (void)options_.io->remove(
         path(format::closed_index_name(segment.first_index, segment.last_index())));
   }
+  return Status();
+}
+
+Status SegmentedLog::write_open_index_locked() {
+  if (segments_.empty() || segments_.back().closed) return Status();
+  const Segment& seg = segments_.back();
+  const std::string name = format::open_index_name(seg.first_index);
+  if (open_index_ && open_index_name_ != name) {
+    return make_error(ErrorCode::kInternal, path(open_index_name_) + ": side index of " +
+                                                "another segment is still attached");
+  }
+  if (seg.count() <= open_index_records_) return Status();
+  if (!open_index_) {
+    // kCreateNew truncates: nothing left over from an earlier file can follow the new records.
+    auto file = options_.io->open(path(name), OpenMode::kCreateNew);
+    if (!file) return file.error();
+    open_index_ = std::move(file).value();
+    open_index_name_ = name;
+    open_index_records_ = 0;
+  }
+  std::string buf;
+  buf.reserve((seg.count() - open_index_records_) * format::kOpenIndexRecordBytes +
+              format::kOpenIndexHeaderBytes);
+  if (open_index_records_ == 0) format::encode_open_index_header(seg.first_index, &buf);
+  const std::uint64_t first_new = seg.first_index + open_index_records_;
+  auto config = std::lower_bound(
+      configs_.begin(), configs_.end(), first_new,
+      [](const RawConfigEntry& c, std::uint64_t index) { return c.index < index; });
+  auto run =
+      std::upper_bound(seg.term_runs.begin(), seg.term_runs.end(), first_new,
+                       [](std::uint64_t i, const format::TermRun& r) { return i < r.first_index; });
+  for (std::size_t i = open_index_records_; i < seg.count(); ++i) {
+    const std::uint64_t index = seg.first_index + i;
+    while (run != seg.term_runs.end() && run->first_index <= index) ++run;
+    format::OpenIndexRecord record;
+    record.offset = seg.offsets[i];
+    record.payload_bytes =
+        static_cast<std::uint32_t>(seg.entry_end(i) - seg.offsets[i] - format::kEntryHeaderBytes);
+    record.term = run == seg.term_runs.begin() ? 0 : std::prev(run)->term;
+    while (config != configs_.end() && config->index < index) ++config;
+    if (config != configs_.end() && config->index == index) {
+      record.flags = format::kOpenIndexFlagConfig;
+    }
+    format::encode_open_index_record(index, record, &buf);
+  }
+  const std::uint64_t at =
+      open_index_records_ == 0
+          ? 0
+          : format::kOpenIndexHeaderBytes + open_index_records_ * format::kOpenIndexRecordBytes;
+  // A failed or partial write is retried at the same place by the next call; a partial record
+  // fails its CRC, so the file never describes more than was written completely.
+  if (Status s = open_index_->write_at(at, buf); !s) return s;
+  open_index_records_ = seg.count();
+  return Status();
+}
+
+Status SegmentedLog::truncate_open_index_locked(std::uint64_t keep) {
+  if (!open_index_ || open_index_records_ <= keep) return Status();
+  const std::uint64_t size =
+      keep == 0 ? 0 : format::kOpenIndexHeaderBytes + keep * format::kOpenIndexRecordBytes;
+  if (Status s = open_index_->truncate(size); !s) return s;
+  // Durable before the data shrinks: records of discarded entries must never describe the new
+  // entries that will take their indexes.
+  if (Status s = open_index_->sync(); !s) return s;
+  open_index_records_ = keep;
+  return Status();
+}
+
+Status SegmentedLog::remove_open_index_locked() {
+  if (!open_index_) return Status();
+  if (Status s = options_.io->remove(path(open_index_name_)); !s) return s;
+  open_index_.reset();
+  open_index_name_.clear();
+  open_index_records_ = 0;
   return Status();
 }
 
@@ -531,6 +612,7 @@ Status SegmentedLog::truncate_suffix_locked(std::uint64_t from_index) {
     }
     std::size_t keep = from_index - seg.first_index;
     std::uint64_t new_end = seg.offsets[keep];
+    if (Status s = truncate_open_index_locked(keep); !s) return fail(s.error());
     {
       std::unique_lock state(state_mu_);
       seg.offsets.resize(keep);
@@ -729,6 +811,12 @@ Status SegmentedLog::sync_locked() {
   if (unsynced_ && !segments_.empty()) {
     if (Status s = segments_.back().file->sync(); !s) return fail(s.error());
     unsynced_ = false;
+  }
+  // Everything appended is durable now: record it in the side index (a hint, not fsynced).
+  if (Status s = write_open_index_locked(); !s && !open_index_write_failed_) {
+    open_index_write_failed_ = true;
+    warn(path(format::open_index_name(segments_.back().first_index)) + ": " + s.error().message +
+         " (the side index is a hint: the next open scans the open segment instead)");
   }
   if (dir_dirty_) {
     if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());

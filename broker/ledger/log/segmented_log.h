@@ -27,6 +27,9 @@
 //   segment-<first>-<last>.idx    its sealed index (see INDEX FILE); derived data
 //   open-<first>.log              the OPEN segment: entries first.. appended at its end. At
 //                                 most one, holding the highest indexes. It may be empty.
+//   open-<first>.idx              the open segment's SIDE INDEX (see OPEN SEGMENT SIDE INDEX);
+//                                 a hint, derived data. One without its open-<first>.log is an
+//                                 orphan, deleted on open.
 //   quarantine/                   damaged data moved aside by recovery (never read by the log)
 //
 // Segments hold consecutive indexes with no gaps: each segment starts at the previous segment's
@@ -63,6 +66,36 @@
 // An index file is valid only if its CRC matches, its range matches its file name and its
 // segment_bytes equals the .log file's size. An invalid or missing index is rebuilt by scanning
 // the .log (with a warning); it never causes data loss by itself.
+//
+// OPEN SEGMENT SIDE INDEX (open-<first>.idx): lets open() skip reading the open segment, which
+// can be as large as a sealed one. A 16-byte header, then one 24-byte record per entry of the
+// open segment, in index order (record k describes entry first + k):
+//   header: u32 magic 0x4F474C44 ("DLGO"), u8 version 1, u8 0, u16 0, u64 first_index
+//   record: u32 offset           byte offset of the entry in open-<first>.log
+//           u32 payload_bytes    the entry's payload length (it ends at offset + 36 + this)
+//           u64 term             the entry's term
+//           u8  flags            1: a kConfig entry, 0: any other type
+//           u8 0, u16 0
+//           u32 crc              CRC32C of the entry's index (u64) followed by bytes [0, 20)
+// Writing: records are appended (pwrite, never fsynced) by sync() AFTER the fdatasync of the
+//   data they describe, so a record only ever describes a durable entry; a crash loses a suffix
+//   of records or tears the last one. The file is created (truncating any old one) with the
+//   first records of a segment. truncate_suffix cuts it to the kept entries and fdatasyncs it
+//   BEFORE the data is truncated, so records of discarded entries can never describe the new
+//   entries that take their indexes. Sealing deletes it before the rename (the .idx replaces
+//   it); deleting the open segment deletes it first.
+// Reading (open): the header must name `first`; the records accepted are the longest prefix in
+//   which every record's CRC matches its index, flags/reserved/term are possible, offsets are
+//   contiguous (record 0 at 0, record k+1 at the end of entry k), terms never decrease and every
+//   entry ends within the file. The last accepted entry and every config entry are read and
+//   checked in full (header, index, term, length, type, CRC); if one fails, the side index is
+//   ignored. The open segment is then scanned (as in RECOVERY) only from the end of the last
+//   accepted entry, or from 0 if the side index is missing, unusable, or ignored (with
+//   Options::verify_on_open or a damaged_index in meta). Never an error by itself. Afterwards
+//   the side index is cut to the accepted prefix and completed for the scanned tail (after an
+//   fdatasync of the segment).
+// Entries covered by the side index are not read at open, exactly like those of a closed
+// segment: a damaged one is found by the read that needs it (RECOVERY 4).
 //
 // META FILE (meta):
 //   u32 magic 0x4D474C44 ("DLGM"), u8 version 1, u8 0, u16 0, u32 body_length, body, u32 crc
@@ -111,9 +144,11 @@
 //    .idx files. If discard_segments is set, delete every segment and clear the flag.
 // 2. Closed segments are loaded from their .idx files WITHOUT reading the .log (except the few
 //    config entries listed in the index), so opening a large log costs one read per index file.
-//    The open segment (and any segment without a valid index, and every segment at or after
-//    meta.damaged_index, and all of them with Options::verify_on_open) is scanned entry by entry,
-//    checking header CRC, index continuity and payload CRC.
+//    The open segment's entries covered by its side index are loaded the same way (see OPEN
+//    SEGMENT SIDE INDEX); the rest of it (and any closed segment without a valid index, and
+//    every segment at or after meta.damaged_index, and all of them with
+//    Options::verify_on_open) is scanned entry by entry, checking header CRC, index continuity
+//    and payload CRC.
 // 3. The first bad entry found by a scan at byte X, expected index I, is classified:
 //    TORN TAIL: the segment is the open (last) one and no valid entry header with an index >= I
 //      exists anywhere after X (only zeros, garbage, a partial entry, a stale entry with a lower
@@ -206,6 +241,13 @@ struct OpenReport {
   std::vector<CorruptionReport> corruptions;
   std::uint64_t repair_until = 0;             // as persisted after recovery (0: healthy)
   std::uint64_t closed_segments_scanned = 0;  // segments read entry by entry (not via .idx)
+  // Bytes of the open segment read by the entry-by-entry scan: the tail its side index does not
+  // cover (the whole file without a usable side index). 0 when the side index covers all of it.
+  std::uint64_t open_segment_bytes_scanned = 0;
+  // Entries of the open segment taken from its side index (not read at open, like sealed ones).
+  std::uint64_t open_segment_entries_indexed = 0;
+  // Why the open segment's side index was not used (empty: used, or there is none).
+  std::string open_index_rejected;
 };
 
 class SegmentedLog;
@@ -339,6 +381,14 @@ class SegmentedLog : public raft::Storage {
   Status write_meta_locked(const format::Meta& meta);
   Status write_snapshot_file_locked(const raft::Snapshot& snapshot);
   Status remove_segment_files_locked(const Segment& segment);
+  // The open segment's side index (see OPEN SEGMENT SIDE INDEX). Requires the data it describes
+  // to be durable: appends the records of the open segment's entries not yet recorded. A failure
+  // is returned but leaves the side index consistent (a hint: callers may ignore it).
+  Status write_open_index_locked();
+  // Cuts the side index to its first `keep` records and fdatasyncs it.
+  Status truncate_open_index_locked(std::uint64_t keep);
+  // Deletes the side index file (if this log created or adopted one).
+  Status remove_open_index_locked();
   void remove_stale_snapshots_locked(std::uint64_t keep_index);
   Status sync_locked();
 
@@ -353,6 +403,12 @@ class SegmentedLog : public raft::Storage {
   bool unsynced_ = false;
   bool dir_dirty_ = false;
   std::optional<Error> failed_;
+  // The open segment's side index file while it exists (open_index_name_ names it) and the
+  // number of records in it that describe durable entries of segments_.back().
+  std::unique_ptr<File> open_index_;
+  std::string open_index_name_;
+  std::uint64_t open_index_records_ = 0;
+  bool open_index_write_failed_ = false;  // warned once already
   // Smallest index a read found damaged (0: none); reads at or after it fail. Persisted as
   // meta.damaged_index by the next sync().
   mutable std::atomic<std::uint64_t> damaged_from_{0};

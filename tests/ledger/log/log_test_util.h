@@ -141,6 +141,27 @@ inline void expect_entries(const SegmentedLog& log, std::uint64_t first, std::ui
   }
 }
 
+// The open segment of a log directory (exactly one expected) and its side index.
+inline std::string open_segment_path(const std::string& dir) {
+  std::vector<std::string> open;
+  for (const std::string& name : files_with_prefix(dir, "open-")) {
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".log") open.push_back(name);
+  }
+  EXPECT_EQ(open.size(), 1u);
+  return open.empty() ? std::string() : dir + "/" + open.front();
+}
+
+inline std::string open_index_path(const std::string& dir) {
+  std::string segment = open_segment_path(dir);
+  return segment.empty() ? segment : segment.substr(0, segment.size() - 4) + ".idx";
+}
+
+// Deletes the open segment's side index: the next open scans the whole open segment, as a log
+// written before side indexes existed.
+inline void remove_open_index(const std::string& dir) {
+  ASSERT_TRUE(fs::remove(open_index_path(dir))) << open_index_path(dir);
+}
+
 inline constexpr std::uint64_t kEntryBytes100 = 36 + 100;  // encoded size of a 100-byte entry
 
 }  // namespace dledger::log::testing

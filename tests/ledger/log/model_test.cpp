@@ -102,6 +102,9 @@ TEST(SegmentedLogModel, MatchesInMemoryModelUnderRandomOperations) {
         ASSERT_NE(again.log, nullptr);
         EXPECT_TRUE(again.report.corruptions.empty());
         EXPECT_FALSE(again.report.torn_tail.has_value());
+        // Everything was synced, so the open segment's side index covers all of it.
+        EXPECT_EQ(again.report.open_segment_bytes_scanned, 0u);
+        EXPECT_TRUE(again.report.open_index_rejected.empty()) << again.report.open_index_rejected;
         log = std::move(again.log);
         std::vector<RawConfigEntry> configs;
         for (const auto& [i, e] : model.entries) {

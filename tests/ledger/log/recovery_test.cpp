@@ -16,12 +16,6 @@ void build_single_segment_log(const std::string& dir, std::uint64_t count) {
   ASSERT_TRUE(opened.log->sync().ok());
 }
 
-std::string open_segment_path(const std::string& dir) {
-  auto open = files_with_prefix(dir, "open-");
-  EXPECT_EQ(open.size(), 1u);
-  return open.empty() ? std::string() : dir + "/" + open.front();
-}
-
 TEST(LogRecovery, TornTailTruncatedWithWarning) {
   TempDir tmp;
   const std::string base = tmp.path() + "/base";
@@ -95,6 +89,7 @@ TEST(LogRecovery, MidLogCorruptionIsReportedNotTruncated) {
   TempDir tmp;
   const std::string dir = tmp.log_dir();
   build_single_segment_log(dir, 20);
+  remove_open_index(dir);  // scanned at open (see open_index_test.cpp for indexed entries)
   const std::string segment = open_segment_path(dir);
   const std::string original = read_file(segment);
   const std::uint64_t bad_offset = 9 * kEntryBytes100;  // entry 10
@@ -190,7 +185,9 @@ TEST(LogRecovery, CorruptMemberEntersRepairMode) {
     ASSERT_TRUE(opened.log->append(make_entries(1, 45, 1)).ok());
     ASSERT_TRUE(opened.log->sync().ok());
   }
-  // Damage entry 35 in the open segment (entries 31..45): followed by valid entries.
+  // Damage entry 35 in the open segment (entries 31..45): followed by valid entries. Without a
+  // side index the open segment is scanned, so open finds it.
+  remove_open_index(dir);
   flip_byte(open_segment_path(dir), 4 * kEntryBytes100 + 20);
   OpenResult opened = open_ok(options);
   ASSERT_EQ(opened.report.corruptions.size(), 1u);
@@ -215,6 +212,7 @@ TEST(LogRecovery, RepairUntilSurvivesRestart) {
   TempDir tmp;
   const std::string dir = tmp.log_dir();
   build_single_segment_log(dir, 20);
+  remove_open_index(dir);                                     // scanned at open
   flip_byte(open_segment_path(dir), 3 * kEntryBytes100 + 1);  // entry 4's header
   Options options = small_options(dir, nullptr, 1 << 20);
   {
@@ -236,6 +234,7 @@ TEST(LogRecovery, RepairUntilSurvivesRestart) {
   TempDir tmp2;
   const std::string base = tmp2.path() + "/base";
   build_single_segment_log(base, 20);
+  remove_open_index(base);
   flip_byte(open_segment_path(base), 5 * kEntryBytes100 + 40);
   const std::uint64_t damaged_size = fs::file_size(open_segment_path(base));
   bool window_seen = false;
