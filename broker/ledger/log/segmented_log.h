@@ -210,7 +210,7 @@ namespace dledger::log {
 
 struct Options {
   std::string dir;                             // created if missing (its parent must exist)
-  std::uint64_t segment_bytes = 128ull << 20;  // 128 MiB; between 1 KiB and 2 GiB
+  std::uint64_t segment_bytes = 1ull << 30;  // 1 GiB (as DLedger); between 1 KiB and 2 GiB
   std::shared_ptr<FileIo> io = default_file_io();
   // Scan every closed segment at open instead of trusting the .idx files (slow; for fsck-style
   // verification).
