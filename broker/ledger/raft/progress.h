@@ -16,37 +16,52 @@
 
 namespace dledger::raft {
 
-// Appends sent but not yet acknowledged, oldest first (pipelining window).
+// Per-follower caps on what may be in flight (Config::max_inflight_*).
+struct FlowLimits {
+  std::uint32_t max_messages = 0;
+  std::uint64_t max_entries = 0;
+  std::uint64_t max_bytes = 0;
+};
+
+// Appends sent but not yet acknowledged, oldest first (pipelining window), with their entry and
+// payload byte totals: the window is full when any of the three caps is reached.
 class Inflights {
  public:
-  void add(std::uint64_t last_index, std::uint64_t bytes) {
-    window_.push_back({last_index, bytes});
+  void add(std::uint64_t last_index, std::uint64_t entries, std::uint64_t bytes) {
+    window_.push_back({last_index, entries, bytes});
+    entries_ += entries;
     bytes_ += bytes;
   }
   // Acknowledged up to `index`: frees every message whose last entry is <= index.
   void free_to(std::uint64_t index) {
     while (!window_.empty() && window_.front().last_index <= index) {
+      entries_ -= window_.front().entries;
       bytes_ -= window_.front().bytes;
       window_.pop_front();
     }
   }
   void reset() {
     window_.clear();
+    entries_ = 0;
     bytes_ = 0;
   }
-  bool full(std::uint32_t max_messages, std::uint64_t max_bytes) const {
-    return window_.size() >= max_messages || bytes_ >= max_bytes;
+  bool full(const FlowLimits& limits) const {
+    return window_.size() >= limits.max_messages || entries_ >= limits.max_entries ||
+           bytes_ >= limits.max_bytes;
   }
   std::uint32_t count() const { return static_cast<std::uint32_t>(window_.size()); }
+  std::uint64_t entries() const { return entries_; }
   std::uint64_t bytes() const { return bytes_; }
   bool empty() const { return window_.empty(); }
 
  private:
   struct Sent {
     std::uint64_t last_index;
+    std::uint64_t entries;
     std::uint64_t bytes;
   };
   std::deque<Sent> window_;
+  std::uint64_t entries_ = 0;
   std::uint64_t bytes_ = 0;
 };
 
@@ -85,12 +100,12 @@ struct Progress {
     inflights.reset();
   }
   // True when no Append may be sent now.
-  bool paused(std::uint32_t max_inflight_messages, std::uint64_t max_inflight_bytes) const {
+  bool paused(const FlowLimits& limits) const {
     switch (state) {
       case ProgressState::kProbe:
         return probe_sent;
       case ProgressState::kReplicate:
-        return inflights.full(max_inflight_messages, max_inflight_bytes);
+        return inflights.full(limits);
       case ProgressState::kSnapshot:
         return true;
     }

@@ -42,12 +42,13 @@
 //
 // Protocol features: randomized election timeout, pre-vote, check-quorum (a leader that hears
 // from no majority within an election timeout steps down; members that heard from a leader within
-// the minimum election timeout ignore (pre-)votes, so a rejoining partitioned member cannot depose
-// a healthy leader), no-op on election, commit by counting only in the current term, pipelined
-// AppendEntries with per-follower in-flight caps (messages and bytes), conflict hints for fast
-// backtracking, leadership transfer with TimeoutNow, preferred leader, single-server membership
-// changes with learners (a configuration takes effect when appended; one change at a time),
-// snapshots (InstallSnapshot to members behind the first retained entry).
+// the minimum election timeout ignore (pre-)votes; with pre-vote also on, a rejoining partitioned
+// member cannot depose a healthy leader), no-op on election, commit by counting only in the
+// current term, pipelined AppendEntries with per-follower in-flight caps (messages, entries and
+// bytes), conflict hints for fast backtracking, leadership transfer with TimeoutNow, preferred
+// leader, single-server membership changes with learners (a configuration takes effect when
+// appended; one change at a time), snapshots (InstallSnapshot to members behind the first
+// retained entry).
 #pragma once
 
 #include <cstdint>
@@ -85,8 +86,12 @@ struct Config {
   int heartbeat_interval_ticks = 5;
   bool pre_vote = true;
   bool check_quorum = true;
-  // Flow control per follower.
+  // Flow control per follower: pipelined AppendEntries not yet acknowledged are capped in
+  // messages, entries and payload bytes (whichever is reached first pauses the follower). An
+  // AppendEntries never carries more entries than the entry cap has room for, so at most
+  // max_inflight_entries entries are ever in flight to one follower.
   std::uint32_t max_inflight_messages = 256;
+  std::uint64_t max_inflight_entries = 64ull << 10;
   std::uint64_t max_inflight_bytes = 64ull << 20;
   std::uint64_t max_message_bytes = 1ull << 20;  // batching: entry bytes per AppendEntries
   // A learner may be promoted once its match index is within this many entries of the leader's
@@ -136,6 +141,8 @@ struct PeerStatus {
   ProgressState state = ProgressState::kProbe;
   bool recently_active = false;  // heard from within the last election timeout
   std::uint32_t inflight_messages = 0;
+  std::uint64_t inflight_entries = 0;
+  std::uint64_t inflight_bytes = 0;
 };
 
 struct CoreStatus {

@@ -26,6 +26,7 @@ Status validate_config(const Config& config) {
                std::to_string(config.heartbeat_interval_ticks));
   }
   if (config.max_inflight_messages == 0) return bad("max_inflight_messages must be > 0");
+  if (config.max_inflight_entries == 0) return bad("max_inflight_entries must be > 0");
   if (config.max_inflight_bytes == 0) return bad("max_inflight_bytes must be > 0");
   if (config.max_message_bytes == 0) return bad("max_message_bytes must be > 0");
   return Status();
@@ -333,6 +334,8 @@ CoreStatus RaftNode::status() const {
     p.state = pr.state;
     p.recently_active = pr.recently_active;
     p.inflight_messages = pr.inflights.count();
+    p.inflight_entries = pr.inflights.entries();
+    p.inflight_bytes = pr.inflights.bytes();
     s.peers.push_back(p);
   }
   return s;

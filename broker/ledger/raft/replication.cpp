@@ -68,7 +68,9 @@ bool RaftNode::send_append(NodeId to) {
   auto it = progress_.find(to);
   if (it == progress_.end()) return false;
   Progress& pr = it->second;
-  if (pr.paused(config_.max_inflight_messages, config_.max_inflight_bytes)) return false;
+  const FlowLimits limits{config_.max_inflight_messages, config_.max_inflight_entries,
+                          config_.max_inflight_bytes};
+  if (pr.paused(limits)) return false;
 
   std::uint64_t prev_index = pr.next_index - 1;
   Result<std::uint64_t> prev_term = log_.term(prev_index);
@@ -77,8 +79,10 @@ bool RaftNode::send_append(NodeId to) {
   std::vector<Entry> entries;
   std::uint64_t last = log_.last_index();
   if (pr.next_index <= last) {
-    Result<std::vector<Entry>> batch =
-        log_.entries(pr.next_index, last + 1, config_.max_message_bytes);
+    // Not more entries than the in-flight entry cap has room for (not paused: room >= 1).
+    std::uint64_t room = limits.max_entries - std::min(limits.max_entries, pr.inflights.entries());
+    std::uint64_t end = pr.next_index + std::min(room, last + 1 - pr.next_index);
+    Result<std::vector<Entry>> batch = log_.entries(pr.next_index, end, config_.max_message_bytes);
     if (!batch.ok()) return send_snapshot(to, pr);
     entries = std::move(*batch);
   }
@@ -96,7 +100,7 @@ bool RaftNode::send_append(NodeId to) {
   pr.sent_commit = std::max(pr.sent_commit, std::min(commit_, entries.back().index));
   if (pr.state == ProgressState::kReplicate) {
     pr.next_index = entries.back().index + 1;  // optimistic: pipelining
-    pr.inflights.add(entries.back().index, bytes);
+    pr.inflights.add(entries.back().index, entries.size(), bytes);
   } else {
     pr.probe_sent = true;  // kProbe: wait for the answer
   }

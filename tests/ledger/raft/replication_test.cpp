@@ -213,6 +213,40 @@ TEST(Replication, InflightCapLimitsPipeliningByBytes) {
   EXPECT_EQ(to_2.size(), 3u);  // 4 + 4 < 10 allows a third; 12 >= 10 stops
 }
 
+TEST(Replication, InflightCapLimitsPipeliningByEntries) {
+  Cluster c(3, [](Config& config) { config.max_inflight_entries = 3; });
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose_batch({"a", "b", "c", "d", "e", "f", "g", "h"}).ok());
+  c.process(1);
+  // Every entry would fit one message by bytes; the entry cap lets only three leave.
+  auto to_2 = c.take([](const Message& m) { return is_append_with_entries(m, 2); });
+  std::size_t sent = 0;
+  for (const Message& m : to_2) sent += m.entries.size();
+  EXPECT_EQ(sent, 3u);
+  ASSERT_EQ(c.core(1).status().peers[0].id, 2u);
+  EXPECT_EQ(c.core(1).status().peers[0].inflight_entries, 3u);
+  // Acknowledging them makes room for the next three, not more.
+  for (const Message& m : to_2) ASSERT_TRUE(c.core(2).step(m).ok());
+  c.process(2);
+  for (const Message& ack :
+       c.take([](const Message& m) { return m.type == MessageType::kAppendResponse; })) {
+    ASSERT_TRUE(c.core(1).step(ack).ok());
+  }
+  c.process(1);
+  auto next = c.take([](const Message& m) { return is_append_with_entries(m, 2); });
+  sent = 0;
+  for (const Message& m : next) sent += m.entries.size();
+  EXPECT_EQ(sent, 3u);
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(next.front().entries.front().index, 5u);  // 1 no-op + a, b, c acknowledged
+  // The cap throttles, it does not lose anything: everything is replicated in the end.
+  for (const Message& m : next) ASSERT_TRUE(c.core(2).step(m).ok());
+  c.stabilize();
+  EXPECT_EQ(c.stored(2, 1, 9), c.stored(1, 1, 9));
+  EXPECT_EQ(c.core(2).commit_index(), 9u);
+  c.expect_invariants();
+}
+
 TEST(Replication, BatchingRespectsMaxMessageBytes) {
   Cluster c(3, [](Config& config) { config.max_message_bytes = 8; });
   c.elect(1);
