@@ -35,9 +35,12 @@ inline Membership make_membership(const std::vector<NodeId>& voters,
   return m;
 }
 
-// Deterministic random source (splitmix64).
+// Deterministic random source (splitmix64). The start state is not a multiple of the splitmix
+// increment: with seed * increment, seed s + 1 replayed seed s's sequence one draw later, so a
+// member restarted with a fresh source could draw the very timeouts another member drew, in
+// lockstep, and split every vote.
 inline RandomSource seeded_random(std::uint64_t seed) {
-  auto state = std::make_shared<std::uint64_t>(seed * 0x9E3779B97F4A7C15ull + 1);
+  auto state = std::make_shared<std::uint64_t>((seed + 1) * 0xD1B54A32D192ED03ull);
   return [state]() {
     std::uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
