@@ -332,9 +332,9 @@ namespace {
 // CRC32C of the record's index (u64, little-endian) followed by its first 20 bytes: a record
 // copied to another slot, or left over from an older file, does not check.
 std::uint32_t open_index_record_crc(std::uint64_t index, std::string_view body) {
-  std::string index_bytes;
-  ByteWriter(&index_bytes).u64(index);
-  return crc32c_extend(crc32c(index_bytes), body);
+  unsigned char index_bytes[8];
+  for (int i = 0; i < 8; ++i) index_bytes[i] = static_cast<unsigned char>(index >> (8 * i));
+  return crc32c_extend(crc32c(index_bytes, sizeof(index_bytes)), body);
 }
 
 }  // namespace

@@ -206,47 +206,46 @@ class SegmentedLog::Opener {
     }
     // The longest valid prefix of records: each checks, lies right after the previous entry,
     // has a term no lower than the previous one and ends inside the file.
-    std::vector<format::OpenIndexRecord> records;
     std::uint64_t end = 0;
     std::uint64_t prev_term = 0;
+    format::OpenIndexRecord rec;
+    std::vector<std::pair<std::uint64_t, format::OpenIndexRecord>> to_check;  // configs, last
     const std::string_view body = std::string_view(*bytes).substr(format::kOpenIndexHeaderBytes);
+    r.offsets.reserve(body.size() / format::kOpenIndexRecordBytes);
     for (std::size_t at = 0; at + format::kOpenIndexRecordBytes <= body.size();
          at += format::kOpenIndexRecordBytes) {
-      format::OpenIndexRecord rec;
-      if (!format::decode_open_index_record(body.substr(at), first_index + records.size(), &rec) ||
-          rec.offset != end || rec.term < prev_term ||
-          end + format::kEntryHeaderBytes + rec.payload_bytes > file_size) {
+      const std::uint64_t index = first_index + r.offsets.size();
+      if (!format::decode_open_index_record(body.substr(at), index, &rec) || rec.offset != end ||
+          rec.term < prev_term || end + format::kEntryHeaderBytes + rec.payload_bytes > file_size) {
         break;
       }
+      if (rec.term != prev_term) r.term_runs.push_back(format::TermRun{index, rec.term});
+      if (rec.flags == format::kOpenIndexFlagConfig) to_check.emplace_back(index, rec);
+      r.offsets.push_back(rec.offset);
       end += format::kEntryHeaderBytes + rec.payload_bytes;
       prev_term = rec.term;
-      records.push_back(rec);
     }
-    if (records.empty()) return r;
+    if (r.offsets.empty()) return r;
+    const std::uint64_t last = first_index + r.offsets.size() - 1;
+    if (to_check.empty() || to_check.back().first != last) {
+      // `rec` may hold a rejected record: decode the last accepted one again.
+      const std::size_t at = (r.offsets.size() - 1) * format::kOpenIndexRecordBytes;
+      (void)format::decode_open_index_record(body.substr(at), last, &rec);
+      to_check.emplace_back(last, rec);
+    }
     // The last covered entry and the config entries are read and checked in full; the others
     // are trusted like a sealed segment's (every read checks their CRC).
-    for (std::size_t k = 0; k < records.size(); ++k) {
-      const format::OpenIndexRecord& rec = records[k];
-      const bool is_config = rec.flags == format::kOpenIndexFlagConfig;
-      if (!is_config && k + 1 != records.size()) continue;
-      auto entry = read_indexed_entry(file, rec.offset, first_index + k, rec);
+    for (const auto& [index, checked] : to_check) {
+      auto entry = read_indexed_entry(file, checked.offset, index, checked);
       if (!entry) return entry.error();
       if (entry->empty()) {
-        *why = idx_path + ": entry " + std::to_string(first_index + k) + " at offset " +
-               std::to_string(rec.offset) + " does not match its record";
+        *why = idx_path + ": entry " + std::to_string(index) + " at offset " +
+               std::to_string(checked.offset) + " does not match its record";
         return ScanResult{};
       }
-      if (is_config) {
-        r.configs.push_back(
-            RawConfigEntry{first_index + k, entry->substr(format::kEntryHeaderBytes)});
+      if (checked.flags == format::kOpenIndexFlagConfig) {
+        r.configs.push_back(RawConfigEntry{index, entry->substr(format::kEntryHeaderBytes)});
       }
-    }
-    r.offsets.reserve(records.size());
-    for (std::size_t k = 0; k < records.size(); ++k) {
-      if (r.term_runs.empty() || r.term_runs.back().term != records[k].term) {
-        r.term_runs.push_back(format::TermRun{first_index + k, records[k].term});
-      }
-      r.offsets.push_back(records[k].offset);
     }
     r.end_offset = end;
     return r;
