@@ -11,10 +11,19 @@ int RaftNode::random_election_timeout() {
   return config_.election_timeout_min_ticks + static_cast<int>(config_.random() % span);
 }
 
-// A member may campaign only if it is a voter of the configuration in effect and its log is not
-// being repaired after corruption (it might lack entries it once acknowledged).
+// A member may campaign only if its log is not being repaired after corruption (it might lack
+// entries it once acknowledged) and it is a voter of the configuration in effect, or was a voter
+// of the one before it while the change that removed it is not committed. The latter is a leader
+// that removed itself and lost leadership before the change committed: it may hold the only copy
+// of that change and of the entries before it, so without it the rest may be unable to elect
+// anyone (they need its vote, which it refuses them as their logs are shorter). It counts only
+// the voters of its own (new) configuration, as every candidate does (Raft thesis §4.2.2: a leader
+// may manage a configuration that excludes it), and steps down once the change commits.
 bool RaftNode::promotable() const {
-  return membership().is_voter(config_.id) && repair_until_ == 0;
+  if (repair_until_ != 0) return false;
+  if (membership().is_voter(config_.id)) return true;
+  return membership_change_pending() && configs_.size() >= 2 &&
+         configs_[configs_.size() - 2].membership.is_voter(config_.id);
 }
 
 // With check_quorum on: true while this member has heard from a live leader within the minimum

@@ -224,6 +224,45 @@ TEST(MembershipChange, RemovedLeaderStepsDownAfterCommit) {
   c.expect_invariants();
 }
 
+TEST(MembershipChange, LeaderHoldingItsUncommittedRemovalCanBeReelectedToFinishIt) {
+  // Found by the simulator (size 3 seeds 690 and 992 once in-flight entry caps were drawn).
+  // n1 leads {1,2,3,4} and removes itself; the change reaches nobody and n1 loses leadership.
+  // n4 is repairing (no vote). n2 and n3 need a third vote under {1,2,3,4}: n4 cannot give it
+  // and n1 refuses, their logs lacking its change. Only n1 can be elected: under its own
+  // configuration {2,3,4} the votes of n2 and n3 are a quorum.
+  Cluster c(4);
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose("before").ok());
+  c.stabilize();
+  const std::uint64_t change_index = c.core(1).last_index() + 1;
+  c.isolate(2);
+  c.isolate(3);
+  c.isolate(4);
+  ASSERT_TRUE(c.core(1).remove_member(1).ok());
+  c.stabilize();
+  c.tick_all(30);  // check-quorum: n1 steps down, its change uncommitted
+  ASSERT_NE(c.core(1).soft_state().role, Role::kLeader);
+  ASSERT_EQ(c.core(1).last_index(), change_index);
+  ASSERT_EQ(c.core(2).last_index(), change_index - 1);
+  c.heal();
+  c.restart(4, 100);
+  ASSERT_NE(c.core(4).status().repair_until, 0u);
+  c.tick_all(200);
+  // The change committed (n1 led until then and stepped down), a remaining voter leads, and n4
+  // was repaired by it.
+  const NodeId leader = c.leader();
+  ASSERT_TRUE(leader == 2u || leader == 3u || leader == 4u) << node_name(leader);
+  EXPECT_EQ(c.core(leader).membership(), make_membership({2, 3, 4}));
+  EXPECT_GT(c.core(leader).commit_index(), change_index);
+  EXPECT_EQ(c.stored(leader, change_index, change_index)[0].type, EntryType::kConfig);
+  EXPECT_EQ(c.core(4).status().repair_until, 0u);
+  EXPECT_EQ(c.core(1).soft_state().role, Role::kFollower);
+  ASSERT_TRUE(c.core(leader).propose("after").ok());
+  c.stabilize();
+  EXPECT_EQ(c.core(leader).commit_index(), c.core(leader).last_index());
+  c.expect_invariants();
+}
+
 TEST(MembershipChange, RemovedFollowerIsNoLongerReplicatedTo) {
   Cluster c(3);
   c.elect(1);
