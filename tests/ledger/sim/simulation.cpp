@@ -297,6 +297,7 @@ void Simulation::draw_knobs() {
   c.pre_vote = rng_.chance(0.85);
   c.check_quorum = rng_.chance(0.85);
   c.max_inflight_messages = rng_.chance(0.3) ? static_cast<std::uint32_t>(rng_.between(1, 8)) : 256;
+  c.max_inflight_entries = rng_.chance(0.3) ? rng_.between(1, 16) : (64ull << 10);
   c.max_message_bytes = rng_.chance(0.4) ? rng_.between(1, 64) : (1ull << 20);
   c.promote_max_lag_entries = rng_.chance(0.5) ? 1000 : rng_.between(0, 20);
   c.preferred_leader =
@@ -963,7 +964,8 @@ SimResult Simulation::run() {
         std::to_string(base_config_.pre_vote) + ", check_quorum " +
         std::to_string(base_config_.check_quorum) + ", max_message_bytes " +
         std::to_string(base_config_.max_message_bytes) + ", max_inflight " +
-        std::to_string(base_config_.max_inflight_messages));
+        std::to_string(base_config_.max_inflight_messages) + " messages / " +
+        std::to_string(base_config_.max_inflight_entries) + " entries");
   for (auto& [id, n] : nodes_) start(*n);
   chaos_end_us_ = opt_.chaos_ms * 1000;
   schedule(kChaosTickUs, EventKind::kChaos, raft::kNoNode, 0);
