@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker/broker_handlers.h"
+#include "broker/broker/retry_topic.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
@@ -34,13 +35,8 @@ bool should_record(BrokerContext& context, const RemotingCommand& request) {
 }
 
 void ensure_retry_topic(BrokerContext& context, const std::string& group) {
-  const std::string topic = "%RETRY%" + group;
-  if (context.store->topic(topic)) return;
-  store::TopicConfig config;
-  config.name = topic;
-  config.read_queue_nums = 1;
-  config.write_queue_nums = 1;
-  Status created = context.store->update_topic(config);
+  const std::string topic = retry_topic_name(group);
+  Status created = ensure_group_topic(*context.store, topic);
   if (!created.ok()) {
     spdlog::warn("heartbeat of group '{}': cannot create {}: {}", group, topic,
                  created.error().to_string());

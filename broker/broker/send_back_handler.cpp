@@ -10,6 +10,7 @@
 // already set) and ORIGIN_MESSAGE_ID. Known limit: no delay levels — the retry copy is
 // consumable at once.
 #include "broker/broker/broker_handlers.h"
+#include "broker/broker/retry_topic.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/message_properties.h"
@@ -76,18 +77,13 @@ frontend::Handler make_send_back_handler(BrokerContext& context) {
     const std::int32_t max_reconsume = header->max_reconsume_times.value_or(16);
     const std::int32_t reconsume = copy.reconsume_times + 1;
     const bool dead = header->delay_level < 0 || reconsume > max_reconsume;
-    const std::string topic = (dead ? "%DLQ%" : "%RETRY%") + header->group;
-    if (!context.store->topic(topic)) {
-      store::TopicConfig config;
-      config.name = topic;
-      config.read_queue_nums = 1;
-      config.write_queue_nums = 1;
-      Status created = context.store->update_topic(config);
-      if (!created.ok()) {
-        respond(remoting::make_response(request, response_code_for(created.error()),
-                                        remark_for(created.error())));
-        return;
-      }
+    const std::string topic =
+        dead ? dead_letter_topic_name(header->group) : retry_topic_name(header->group);
+    Status created = ensure_group_topic(*context.store, topic);
+    if (!created.ok()) {
+      respond(remoting::make_response(request, response_code_for(created.error()),
+                                      remark_for(created.error())));
+      return;
     }
     auto props = remoting::decode_message_properties(copy.properties);
     remoting::MessageProperties properties = props.ok() ? *props : remoting::MessageProperties{};
