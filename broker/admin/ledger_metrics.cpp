@@ -1,41 +1,13 @@
 #include "broker/admin/ledger_metrics.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
-#include <set>
+#include "broker/metrics/metric_families.h"
 
 namespace dledger::admin {
-namespace {
 
-prometheus::Family<prometheus::Gauge>& gauge_family(prometheus::Registry& registry,
-                                                    const std::string& name,
-                                                    const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& registry,
-                                                        const std::string& name,
-                                                        const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Histogram>& histogram_family(prometheus::Registry& registry,
-                                                            const std::string& name,
-                                                            const std::string& help) {
-  return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
-}
-
-std::map<std::string, std::string> with(std::map<std::string, std::string> labels,
-                                        const std::string& key, const std::string& value) {
-  labels[key] = value;
-  return labels;
-}
-
-}  // namespace
+using metrics::counter_family;
+using metrics::gauge_family;
+using metrics::histogram_family;
+using metrics::with_label;
 
 std::vector<double> LedgerMetrics::latency_buckets_seconds() {
   return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -50,7 +22,7 @@ LedgerMetrics::LedgerMetrics(std::shared_ptr<prometheus::Registry> registry, std
 
   role_family_ = &gauge_family(r, "dledger_role", "1 for the replica's current Raft role, else 0");
   for (const char* role : {kRoleLeader, kRoleFollower, kRoleCandidate, kRoleLearner}) {
-    role_gauges_[role] = &role_family_->Add(with(base, "role", role));
+    role_gauges_[role] = &role_family_->Add(with_label(base, "role", role));
   }
   term_family_ = &gauge_family(r, "dledger_term", "Current Raft term");
   term_ = &term_family_->Add(base);
@@ -81,7 +53,7 @@ LedgerMetrics::LedgerMetrics(std::shared_ptr<prometheus::Registry> registry, std
 }
 
 LedgerMetrics::~LedgerMetrics() {
-  for (auto& [role, gauge] : role_gauges_) role_family_->Remove(gauge);
+  metrics::remove_all(*role_family_, role_gauges_);
   term_family_->Remove(term_);
   commit_index_family_->Remove(commit_index_);
   last_index_family_->Remove(last_index_);
@@ -92,11 +64,11 @@ LedgerMetrics::~LedgerMetrics() {
   pending_appends_family_->Remove(pending_appends_);
   disk_used_family_->Remove(disk_used_);
   std::lock_guard<std::mutex> lock(lag_mutex_);
-  for (auto& [peer, gauge] : lag_gauges_) lag_family_->Remove(gauge);
+  metrics::remove_all(*lag_family_, lag_gauges_);
 }
 
 std::map<std::string, std::string> LedgerMetrics::labels() const {
-  return {{"group", group_}, {"member", member_}};
+  return metrics::replica_labels(group_, member_);
 }
 
 void LedgerMetrics::update(const ReplicaStatus& status) {
@@ -105,26 +77,15 @@ void LedgerMetrics::update(const ReplicaStatus& status) {
   commit_index_->Set(static_cast<double>(status.commit_index));
   last_index_->Set(static_cast<double>(status.last_index));
 
-  std::lock_guard<std::mutex> lock(lag_mutex_);
-  std::set<std::string> seen;
+  std::map<std::string, double> lag;  // by peer id
   for (const MemberStatus& member : status.members) {
     if (member.id == status.self_id || !member.lag) continue;
-    seen.insert(member.id);
-    auto it = lag_gauges_.find(member.id);
-    if (it == lag_gauges_.end()) {
-      it = lag_gauges_.emplace(member.id, &lag_family_->Add(with(labels(), "peer", member.id)))
-               .first;
-    }
-    it->second->Set(static_cast<double>(*member.lag));
+    lag[member.id] = static_cast<double>(*member.lag);
   }
-  for (auto it = lag_gauges_.begin(); it != lag_gauges_.end();) {
-    if (seen.count(it->first) == 0) {
-      lag_family_->Remove(it->second);
-      it = lag_gauges_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  const auto base = labels();
+  std::lock_guard<std::mutex> lock(lag_mutex_);
+  metrics::sync_gauges(*lag_family_, lag_gauges_, lag,
+                       [&base](const std::string& peer) { return with_label(base, "peer", peer); });
 }
 
 void LedgerMetrics::observe_append_latency(double seconds) {

@@ -22,15 +22,7 @@
 #include <vector>
 
 #include "broker/admin/admin_backend.h"
-
-namespace prometheus {
-class Registry;
-class Counter;
-class Gauge;
-class Histogram;
-template <typename T>
-class Family;
-}  // namespace prometheus
+#include "broker/metrics/metric_families.h"
 
 namespace dledger::admin {
 

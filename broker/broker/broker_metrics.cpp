@@ -1,45 +1,20 @@
 #include "broker/broker/broker_metrics.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <algorithm>
-#include <set>
+
+#include "broker/metrics/metric_families.h"
 
 namespace dledger::broker {
-namespace {
 
-std::map<std::string, std::string> with(std::map<std::string, std::string> labels,
-                                        const std::string& key, const std::string& value) {
-  labels[key] = value;
-  return labels;
-}
+using metrics::counter_family;
+using metrics::gauge_family;
+using metrics::histogram_family;
+using metrics::with_label;
+
+namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Sets one gauge per key of `values`, adding series for new keys and removing those of keys gone.
-template <typename Key>
-void sync_gauges(prometheus::Family<prometheus::Gauge>* family,
-                 std::map<Key, prometheus::Gauge*>& series, const std::map<Key, double>& values,
-                 const std::function<std::map<std::string, std::string>(const Key&)>& labels_of) {
-  for (const auto& [key, value] : values) {
-    auto it = series.find(key);
-    if (it == series.end()) it = series.emplace(key, &family->Add(labels_of(key))).first;
-    it->second->Set(value);
-  }
-  for (auto it = series.begin(); it != series.end();) {
-    if (values.count(it->first) == 0) {
-      family->Remove(it->second);
-      it = series.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 }  // namespace
@@ -54,75 +29,53 @@ BrokerMetrics::BrokerMetrics(std::shared_ptr<prometheus::Registry> registry, std
     : registry_(std::move(registry)), group_(std::move(group)), member_(std::move(member)) {
   prometheus::Registry& r = *registry_;
   const auto base = labels();
-  messages_in_family_ = &prometheus::BuildCounter()
-                             .Name("dledger_broker_messages_in_total")
-                             .Help("Messages acknowledged to producers (leader, once stored)")
-                             .Register(r);
-  bytes_in_family_ = &prometheus::BuildCounter()
-                          .Name("dledger_broker_bytes_in_total")
-                          .Help("Request body bytes of the sends acknowledged to producers")
-                          .Register(r);
-  messages_out_family_ = &prometheus::BuildCounter()
-                              .Name("dledger_broker_messages_out_total")
-                              .Help("Messages returned to consumers by pull requests")
-                              .Register(r);
-  bytes_out_family_ = &prometheus::BuildCounter()
-                           .Name("dledger_broker_bytes_out_total")
-                           .Help("Stored-record bytes returned to consumers by pull requests")
-                           .Register(r);
-  produce_latency_family_ = &prometheus::BuildHistogram()
-                                 .Name("dledger_broker_produce_latency_seconds")
-                                 .Help("Send request arrival to response, seconds")
-                                 .Register(r);
+  messages_in_family_ = &counter_family(r, "dledger_broker_messages_in_total",
+                                        "Messages acknowledged to producers (leader, once stored)");
+  bytes_in_family_ = &counter_family(r, "dledger_broker_bytes_in_total",
+                                     "Request body bytes of the sends acknowledged to producers");
+  messages_out_family_ = &counter_family(r, "dledger_broker_messages_out_total",
+                                         "Messages returned to consumers by pull requests");
+  bytes_out_family_ = &counter_family(r, "dledger_broker_bytes_out_total",
+                                      "Stored-record bytes returned to consumers by pull requests");
+  produce_latency_family_ = &histogram_family(r, "dledger_broker_produce_latency_seconds",
+                                              "Send request arrival to response, seconds");
   produce_latency_ = &produce_latency_family_->Add(base, latency_buckets_seconds());
-  pull_latency_family_ = &prometheus::BuildHistogram()
-                              .Name("dledger_broker_pull_latency_seconds")
-                              .Help(
-                                  "Pull read from the store to response (long-poll hold "
-                                  "excluded), seconds")
-                              .Register(r);
+  pull_latency_family_ =
+      &histogram_family(r, "dledger_broker_pull_latency_seconds",
+                        "Pull read from the store to response (long-poll hold excluded), seconds");
   pull_latency_ = &pull_latency_family_->Add(base, latency_buckets_seconds());
-  lag_family_ = &prometheus::BuildGauge()
-                     .Name("dledger_broker_consumer_lag_messages")
-                     .Help("Messages between a group's committed offset and the queue's max offset")
-                     .Register(r);
-  held_pulls_family_ = &prometheus::BuildGauge()
-                            .Name("dledger_broker_held_pulls")
-                            .Help("Long-polling pull requests held now")
-                            .Register(r);
+  lag_family_ =
+      &gauge_family(r, "dledger_broker_consumer_lag_messages",
+                    "Messages between a group's committed offset and the queue's max offset");
+  held_pulls_family_ =
+      &gauge_family(r, "dledger_broker_held_pulls", "Long-polling pull requests held now");
   held_pulls_ = &held_pulls_family_->Add(base);
-  connected_clients_family_ = &prometheus::BuildGauge()
-                                   .Name("dledger_broker_connected_clients")
-                                   .Help("Open client connections on the broker's listenPort")
-                                   .Register(r);
+  connected_clients_family_ = &gauge_family(r, "dledger_broker_connected_clients",
+                                            "Open client connections on the broker's listenPort");
   connected_clients_ = &connected_clients_family_->Add(base);
-  registered_family_ = &prometheus::BuildGauge()
-                            .Name("dledger_broker_namesrv_registered")
-                            .Help("1 when the last registration with the name server succeeded")
-                            .Register(r);
-  registered_id_family_ = &prometheus::BuildGauge()
-                               .Name("dledger_broker_registered_broker_id")
-                               .Help("brokerId of the last successful registration, -1 if none")
-                               .Register(r);
+  registered_family_ = &gauge_family(r, "dledger_broker_namesrv_registered",
+                                     "1 when the last registration with the name server succeeded");
+  registered_id_family_ = &gauge_family(r, "dledger_broker_registered_broker_id",
+                                        "brokerId of the last successful registration, -1 if none");
 }
 
 BrokerMetrics::~BrokerMetrics() {
   std::lock_guard lock(mu_);
-  for (auto& [topic, c] : messages_in_) messages_in_family_->Remove(c);
-  for (auto& [topic, c] : bytes_in_) bytes_in_family_->Remove(c);
-  for (auto& [topic, c] : messages_out_) messages_out_family_->Remove(c);
-  for (auto& [topic, c] : bytes_out_) bytes_out_family_->Remove(c);
+  metrics::remove_all(*messages_in_family_, messages_in_);
+  metrics::remove_all(*bytes_in_family_, bytes_in_);
+  metrics::remove_all(*messages_out_family_, messages_out_);
+  metrics::remove_all(*bytes_out_family_, bytes_out_);
   produce_latency_family_->Remove(produce_latency_);
   pull_latency_family_->Remove(pull_latency_);
-  for (auto& [key, g] : lag_) lag_family_->Remove(g);
+  metrics::remove_all(*lag_family_, lag_);
   held_pulls_family_->Remove(held_pulls_);
   connected_clients_family_->Remove(connected_clients_);
-  for (auto& [address, g] : registered_) registered_family_->Remove(g);
-  for (auto& [address, g] : registered_id_) registered_id_family_->Remove(g);
+  metrics::remove_all(*registered_family_, registered_);
+  metrics::remove_all(*registered_id_family_, registered_id_);
 }
 
 std::map<std::string, std::string> BrokerMetrics::labels() const {
-  return {{"group", group_}, {"member", member_}};
+  return metrics::replica_labels(group_, member_);
 }
 
 prometheus::Counter& BrokerMetrics::per_topic(prometheus::Family<prometheus::Counter>* family,
@@ -130,7 +83,7 @@ prometheus::Counter& BrokerMetrics::per_topic(prometheus::Family<prometheus::Cou
                                               const std::string& topic) {
   auto it = series.find(topic);
   if (it == series.end()) {
-    it = series.emplace(topic, &family->Add(with(labels(), "topic", topic))).first;
+    it = series.emplace(topic, &family->Add(with_label(labels(), "topic", topic))).first;
   }
   return *it->second;
 }
@@ -178,8 +131,8 @@ void BrokerMetrics::refresh(const Sources& sources) {
   std::lock_guard lock(mu_);
   const auto base = labels();
   if (sources.store != nullptr) {
-    sync_gauges<LagKey>(lag_family_, lag_, lag, [&base](const LagKey& key) {
-      auto l = with(base, "consumer_group", std::get<0>(key));
+    metrics::sync_gauges(*lag_family_, lag_, lag, [&base](const LagKey& key) {
+      auto l = with_label(base, "consumer_group", std::get<0>(key));
       l["topic"] = std::get<1>(key);
       l["queue_id"] = std::to_string(std::get<2>(key));
       return l;
@@ -187,10 +140,10 @@ void BrokerMetrics::refresh(const Sources& sources) {
   }
   if (sources.registrations) {
     auto by_address = [&base](const std::string& address) {
-      return with(base, "namesrv", address);
+      return with_label(base, "namesrv", address);
     };
-    sync_gauges<std::string>(registered_family_, registered_, registered, by_address);
-    sync_gauges<std::string>(registered_id_family_, registered_id_, registered_id, by_address);
+    metrics::sync_gauges(*registered_family_, registered_, registered, by_address);
+    metrics::sync_gauges(*registered_id_family_, registered_id_, registered_id, by_address);
   }
 }
 

@@ -39,16 +39,8 @@
 #include <vector>
 
 #include "broker/broker/name_server_registration.h"
+#include "broker/metrics/metric_families.h"
 #include "broker/store/message_store.h"
-
-namespace prometheus {
-class Registry;
-class Counter;
-class Gauge;
-class Histogram;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace dledger::broker {
 
