@@ -10,12 +10,9 @@
 // broker metrics), the name-server registration and the delayed-message scheduler. Logs one line
 // per role change. An invalid value exits with status 2 naming the key and value; a failure to
 // start exits with status 1; SIGTERM / SIGINT stop cleanly (exit 0).
-#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <atomic>
 
-#include <CLI/CLI.hpp>
-#include <iostream>
+#include <atomic>
 
 #include "broker/admin/admin_http_server.h"
 #include "broker/admin/ledger_metrics.h"
@@ -27,6 +24,7 @@
 #include "broker/frontend/remoting_server.h"
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/server/ledger_server.h"
+#include "broker/programs/bootstrap/program_bootstrap.h"
 #include "broker/programs/dledger-broker/runtime_info_handler.h"
 #include "broker/programs/dledger-broker/topic_change_trigger.h"
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
@@ -37,9 +35,9 @@
 namespace {
 
 using namespace dledger;
+using namespace dledger::programs;
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
+constexpr std::string_view kProgram = "dledger-broker";
 
 std::string leader_name(raft::NodeId id) {
   return id == raft::kNoNode ? "none" : raft::node_name(id);
@@ -47,73 +45,33 @@ std::string leader_name(raft::NodeId id) {
 
 int run(int argc, char** argv) {
   CLI::App app{"dledger-broker: one replica of a Raft-replicated RocketMQ-compatible broker"};
-  std::string config_path;
-  std::vector<std::string> overrides;
-  app.add_option("-c,--config", config_path, "broker.conf (key = value)")->required();
-  app.add_option("-p,--property", overrides, "override a key: -p key=value (repeatable)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
-  }
+  ConfigSource source;
+  add_config_options(app, source, "broker.conf (key = value)", /*config_required=*/true);
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
 
-  auto loaded = Properties::load_file(config_path);
-  if (!loaded.ok()) {
-    std::cerr << "dledger-broker: " << loaded.error().message << "\n";
-    return kExitUsage;
-  }
-  Properties props = std::move(loaded).value();
-  for (const auto& assignment : overrides) {
-    Status st = props.set_from_assignment(assignment);
-    if (!st.ok()) {
-      std::cerr << "dledger-broker: -p " << assignment << ": " << st.error().message << "\n";
-      return kExitUsage;
-    }
-  }
-  auto parsed = broker::BrokerOptions::from_properties(props);
-  if (!parsed.ok()) {
-    std::cerr << "dledger-broker: " << parsed.error().message << "\n";
-    return kExitUsage;
-  }
+  auto props = load_config(source);
+  if (!props.ok()) return usage_error(kProgram, props.error());
+  auto parsed = broker::BrokerOptions::from_properties(*props);
+  if (!parsed.ok()) return usage_error(kProgram, parsed.error());
   broker::BrokerOptions options = std::move(parsed).value();
   spdlog::set_level(spdlog::level::from_str(options.log_level));
-  auto admin_peers_text = props.get_string("adminPeers", std::string());
-  if (!admin_peers_text.ok()) {
-    std::cerr << "dledger-broker: " << admin_peers_text.error().message << "\n";
-    return kExitUsage;
-  }
-  auto admin_peers = programs::parse_admin_peers(*admin_peers_text);
-  if (!admin_peers.ok()) {
-    std::cerr << "dledger-broker: " << admin_peers.error().message << "\n";
-    return kExitUsage;
-  }
+  auto admin_peers = read_admin_peers(*props);
+  if (!admin_peers.ok()) return usage_error(kProgram, admin_peers.error());
   auto store_host = remoting::HostAddress::parse(options.broker_address());
   if (!store_host.ok()) {
-    std::cerr << "dledger-broker: brokerIP1 = '" << options.broker_ip
-              << "': expected an IPv4 or IPv6 address (" << store_host.error().message << ")\n";
-    return kExitUsage;
+    return usage_error(kProgram, "brokerIP1 = '" + options.broker_ip +
+                                     "': expected an IPv4 or IPv6 address (" +
+                                     store_host.error().message + ")");
   }
   auto delay_text =
-      props.get_string("messageDelayLevel", std::string(store::kDefaultMessageDelayLevel));
-  if (!delay_text.ok()) {
-    std::cerr << "dledger-broker: " << delay_text.error().message << "\n";
-    return kExitUsage;
-  }
+      props->get_string("messageDelayLevel", std::string(store::kDefaultMessageDelayLevel));
+  if (!delay_text.ok()) return usage_error(kProgram, delay_text.error());
   auto delay_levels = store::parse_delay_levels(*delay_text);
-  if (!delay_levels.ok()) {
-    std::cerr << "dledger-broker: " << delay_levels.error().message << "\n";
-    return kExitUsage;
-  }
-  for (const auto& warning : props.warnings()) spdlog::warn("{}", warning);
-  for (const auto& key : props.unused_keys()) {
-    spdlog::warn("unknown key '{}' ({}) ignored", key, props.origin(key));
-  }
+  if (!delay_levels.ok()) return usage_error(kProgram, delay_levels.error());
+  report_config_warnings(*props, *spdlog::default_logger());
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so every thread inherits the mask (see StopSignals::block).
+  StopSignals stop_signals = StopSignals::block();
 
   const std::string group = options.ledger.group;
   const std::string self = options.ledger.self_name;
@@ -249,10 +207,8 @@ int run(int argc, char** argv) {
   spdlog::info("{}/{}: serving RocketMQ clients on port {}, admin on {}", group, self,
                remoting_server->port(), (*admin_server)->address());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  spdlog::info("{}/{}: {} received, stopping", group, self,
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  int signal_number = stop_signals.wait();
+  spdlog::info("{}/{}: {} received, stopping", group, self, stop_signal_name(signal_number));
   broker_refresher.reset();
   delay_scheduler->stop();
   topic_trigger.reset();
@@ -264,7 +220,7 @@ int run(int argc, char** argv) {
   message_store->stop();
   ledger_server->stop();
   spdlog::info("{}/{}: stopped", group, self);
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -29,6 +29,12 @@ std::string host_of(const std::string& address) {
 
 }  // namespace
 
+Result<std::map<raft::NodeId, std::string>> read_admin_peers(const Properties& props) {
+  auto text = props.get_string("adminPeers", std::string());
+  if (!text.ok()) return text.error();
+  return parse_admin_peers(*text);
+}
+
 Result<std::map<raft::NodeId, std::string>> parse_admin_peers(const std::string& peers) {
   std::map<raft::NodeId, std::string> out;
   if (peers.empty()) return out;

@@ -18,6 +18,7 @@
 
 #include "broker/admin/admin_backend.h"
 #include "broker/admin/ledger_metrics.h"
+#include "broker/base/properties.h"
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/ledger/service/client_service.h"
 
@@ -25,6 +26,8 @@ namespace dledger::programs {
 
 // "n0-host:port;..." -> {0: "host:port", ...}; errors name the item.
 Result<std::map<raft::NodeId, std::string>> parse_admin_peers(const std::string& peers);
+// parse_admin_peers of the key adminPeers (empty map when absent); errors name the key or item.
+Result<std::map<raft::NodeId, std::string>> read_admin_peers(const Properties& props);
 
 std::string role_string(const ledger::LedgerStatus& status);
 admin::ReplicaStatus to_replica_status(const ledger::LedgerStatus& status,

@@ -10,11 +10,7 @@
 // a failure to start (corrupt data, port in use) exits with status 1. Starts the LedgerServer,
 // the client service and the admin HTTP server, logs one line per role change, and stops
 // cleanly on SIGTERM or SIGINT (exit 0).
-#include <signal.h>
 #include <spdlog/spdlog.h>
-
-#include <CLI/CLI.hpp>
-#include <iostream>
 
 #include "broker/admin/admin_http_server.h"
 #include "broker/admin/ledger_metrics.h"
@@ -22,14 +18,15 @@
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/ledger/service/client_service.h"
+#include "broker/programs/bootstrap/program_bootstrap.h"
 #include "broker/programs/dledger-ledger/ledger_admin_backend.h"
 
 namespace {
 
 using namespace dledger;
+using namespace dledger::programs;
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
+constexpr std::string_view kProgram = "dledger-ledger";
 
 std::string leader_name(raft::NodeId id) {
   return id == raft::kNoNode ? "none" : raft::node_name(id);
@@ -37,68 +34,25 @@ std::string leader_name(raft::NodeId id) {
 
 int run(int argc, char** argv) {
   CLI::App app{"dledger-ledger: one replica of a Raft-replicated ledger group"};
-  std::string config_path;
-  std::vector<std::string> overrides;
-  app.add_option("-c,--config", config_path, "ledger.conf (broker.conf key = value format)")
-      ->required();
-  app.add_option("-p,--property", overrides, "override a key: -p key=value (repeatable)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
-  }
+  ConfigSource source;
+  add_config_options(app, source, "ledger.conf (broker.conf key = value format)",
+                     /*config_required=*/true);
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
 
-  auto loaded = Properties::load_file(config_path);
-  if (!loaded.ok()) {
-    std::cerr << "dledger-ledger: " << loaded.error().message << "\n";
-    return kExitUsage;
-  }
-  Properties props = std::move(loaded).value();
-  for (const auto& assignment : overrides) {
-    Status st = props.set_from_assignment(assignment);
-    if (!st.ok()) {
-      std::cerr << "dledger-ledger: -p " << assignment << ": " << st.error().message << "\n";
-      return kExitUsage;
-    }
-  }
-  auto level = props.get_enum("logLevel", "info", {"trace", "debug", "info", "warn", "error"});
-  if (!level.ok()) {
-    std::cerr << "dledger-ledger: " << level.error().message << "\n";
-    return kExitUsage;
-  }
-  spdlog::set_level(spdlog::level::from_str(*level));
-  auto options = ledger::LedgerOptions::from_properties(props);
-  if (!options.ok()) {
-    std::cerr << "dledger-ledger: " << options.error().message << "\n";
-    return kExitUsage;
-  }
-  auto client_options = service::ClientServiceOptions::from_properties(props);
-  if (!client_options.ok()) {
-    std::cerr << "dledger-ledger: " << client_options.error().message << "\n";
-    return kExitUsage;
-  }
-  auto admin_peers_text = props.get_string("adminPeers", std::string());
-  if (!admin_peers_text.ok()) {
-    std::cerr << "dledger-ledger: " << admin_peers_text.error().message << "\n";
-    return kExitUsage;
-  }
-  auto admin_peers = programs::parse_admin_peers(*admin_peers_text);
-  if (!admin_peers.ok()) {
-    std::cerr << "dledger-ledger: " << admin_peers.error().message << "\n";
-    return kExitUsage;
-  }
-  for (const auto& warning : props.warnings()) spdlog::warn("{}", warning);
-  for (const auto& key : props.unused_keys()) {
-    spdlog::warn("unknown key '{}' ({}) ignored", key, props.origin(key));
-  }
+  auto props = load_config(source);
+  if (!props.ok()) return usage_error(kProgram, props.error());
+  Status level = apply_log_level(*props);
+  if (!level.ok()) return usage_error(kProgram, level.error());
+  auto options = ledger::LedgerOptions::from_properties(*props);
+  if (!options.ok()) return usage_error(kProgram, options.error());
+  auto client_options = service::ClientServiceOptions::from_properties(*props);
+  if (!client_options.ok()) return usage_error(kProgram, client_options.error());
+  auto admin_peers = read_admin_peers(*props);
+  if (!admin_peers.ok()) return usage_error(kProgram, admin_peers.error());
+  report_config_warnings(*props, *spdlog::default_logger());
 
-  // Block the stop signals before any thread starts, so every thread inherits the mask and the
-  // main thread receives them in sigwait().
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so every thread inherits the mask (see StopSignals::block).
+  StopSignals stop_signals = StopSignals::block();
 
   const std::string self = options->self_name;
   const std::string group = options->group;
@@ -158,16 +112,14 @@ int run(int argc, char** argv) {
   spdlog::info("{}/{}: serving clients on {}:{}, admin on {}", group, self, client_options->host,
                (*client_service)->port(), (*admin_server)->address());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  spdlog::info("{}/{}: {} received, stopping", group, self,
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  int signal_number = stop_signals.wait();
+  spdlog::info("{}/{}: {} received, stopping", group, self, stop_signal_name(signal_number));
   (*client_service)->stop();
   (*admin_server)->stop();
   refresher.reset();
   ledger_server->stop();
   spdlog::info("{}/{}: stopped", group, self);
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace
