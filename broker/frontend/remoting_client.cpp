@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <asio.hpp>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "broker/remoting/frame_decoder.h"
 
@@ -74,6 +76,8 @@ struct RemotingClient::State : std::enable_shared_from_this<RemotingClient::Stat
   remoting::FrameDecoder decoder;
   std::array<char, 64 * 1024> read_buffer{};
   std::deque<std::string> write_queue;
+  std::vector<asio::const_buffer> write_buffers;  // of the write in flight
+  std::size_t writing_count = 0;                  // frames of write_queue in that write
   bool writing = false;
   bool closed = false;  // io thread view
   std::map<std::int32_t, Pending> pending;
@@ -126,23 +130,30 @@ struct RemotingClient::State : std::enable_shared_from_this<RemotingClient::Stat
     if (!writing) write_next();
   }
 
+  // Writes everything queued so far with one gathered write (one send() for pipelined requests).
   void write_next() {
     if (closed || write_queue.empty()) {
       writing = false;
       return;
     }
     writing = true;
+    writing_count = std::min<std::size_t>(write_queue.size(), 256);
+    write_buffers.clear();
+    for (std::size_t i = 0; i < writing_count; ++i) {
+      write_buffers.push_back(asio::buffer(write_queue[i]));
+    }
     auto self = shared_from_this();
-    asio::async_write(socket, asio::buffer(write_queue.front()),
-                      [self](const asio::error_code& ec, std::size_t) {
-                        if (self->closed) return;
-                        if (ec) {
-                          self->shut("write failed: " + ec.message());
-                          return;
-                        }
-                        self->write_queue.pop_front();
-                        self->write_next();
-                      });
+    asio::async_write(socket, write_buffers, [self](const asio::error_code& ec, std::size_t) {
+      if (self->closed) return;
+      if (ec) {
+        self->shut("write failed: " + ec.message());
+        return;
+      }
+      self->write_queue.erase(
+          self->write_queue.begin(),
+          self->write_queue.begin() + static_cast<std::ptrdiff_t>(self->writing_count));
+      self->write_next();
+    });
   }
 
   void start_request(std::int32_t opaque, std::string frame, std::chrono::milliseconds timeout,

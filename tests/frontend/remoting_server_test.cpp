@@ -329,6 +329,56 @@ TEST_F(RemotingServerTest, ManyPipelinedRequestsAreAllAnsweredByOpaque) {
   }
 }
 
+// Replies completed together on another thread are gathered into few writes (outbox + gathered
+// write): every one must still arrive whole, matched to its request, whatever its size.
+TEST_F(RemotingServerTest, BurstOfRepliesFromAnotherThreadArrivesWholeAndMatched) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  constexpr int kRequests = 600;
+  std::vector<std::future<Result<RemotingCommand>>> futures;
+  futures.reserve(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    RemotingCommand request = remoting::make_request(kHeldCode, 0);
+    request.serialize_type = i % 3 == 0 ? SerializeType::kRocketmq : SerializeType::kJson;
+    request.body = std::to_string(i);
+    futures.push_back(c->invoke(request, 30s));
+  }
+  // Wait until every request is held, then answer all of them in one burst.
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 5) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (held_.size() == kRequests) break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  std::thread releaser([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [request, respond] : held_) {
+      auto response = remoting::make_response(request, remoting::response_code::kSuccess);
+      // Sizes from a few bytes to ~20 KiB, so gathered writes end mid-frame.
+      const int i = std::stoi(request.body);
+      response.body =
+          request.body + ":" + std::string(static_cast<std::size_t>(i * 37 % 20000), 'r');
+      respond(std::move(response));
+    }
+  });
+  releaser.join();
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = futures[static_cast<std::size_t>(i)].get();
+    ASSERT_TRUE(response.ok()) << i << ": " << response.error().message;
+    EXPECT_EQ(response->body,
+              std::to_string(i) + ":" + std::string(static_cast<std::size_t>(i * 37 % 20000), 'r'));
+    EXPECT_EQ(response->serialize_type,
+              i % 3 == 0 ? SerializeType::kRocketmq : SerializeType::kJson);
+  }
+  // The connection is still usable afterwards.
+  RemotingCommand echo = remoting::make_request(kEchoCode, 0);
+  echo.body = "after";
+  auto after = c->invoke_sync(echo, 10s);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->body, "after");
+}
+
 TEST(RemotingServerBackPressureTest, PeerThatDoesNotReadIsThrottledNotDisconnected) {
   RemotingServer::Options options;
   options.host = "127.0.0.1";
