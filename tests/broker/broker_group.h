@@ -144,12 +144,46 @@ class BrokerGroup {
     return reply->code;
   }
 
+  // Points every replica's leader forwarder at the other replicas' remoting ports (bound at
+  // start, so unknown to the handler options), so followers forward leader-only requests.
+  void route_forwarding_within_group() {
+    for (auto& r : replicas_) {
+      for (int j = 0; j < size(); ++j) {
+        r.handlers->context().forwarder->set_client_address(
+            static_cast<raft::NodeId>(j), "127.0.0.1:" + std::to_string(at(j).server->port()));
+      }
+    }
+  }
+
   BrokerReplica& at(int i) { return replicas_[static_cast<std::size_t>(i)]; }
   int size() const { return static_cast<int>(replicas_.size()); }
 
  private:
   std::filesystem::path dir_;
   std::vector<BrokerReplica> replicas_;
+};
+
+// Base of a test suite whose tests share one single-member group: call start_group() from the
+// suite's SetUpTestSuite(); TearDownTestSuite() stops it (a suite that overrides it calls
+// SingleBrokerTest::TearDownTestSuite() last).
+class SingleBrokerTest : public ::testing::Test {
+ protected:
+  // Starts the group (`configure` as in BrokerGroup::Options) and waits until it is master.
+  static void start_group(
+      std::function<void(int, store::MessageStoreOptions&, BrokerHandlers::Options&)> configure =
+          {}) {
+    group_ = new BrokerGroup({.replicas = 1, .configure = std::move(configure)});
+    ASSERT_EQ(group_->wait_for_master(), 0);
+  }
+  static void TearDownTestSuite() {
+    delete group_;
+    group_ = nullptr;
+  }
+
+  static frontend::RemotingClient& client() { return *group_->at(0).client; }
+  static store::MessageStore& store() { return *group_->at(0).store; }
+
+  static inline BrokerGroup* group_ = nullptr;
 };
 
 }  // namespace dledger::broker::testing

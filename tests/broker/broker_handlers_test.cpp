@@ -3,11 +3,7 @@
 #include "broker/broker/broker_handlers.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <thread>
 
 #include "broker/base/properties.h"
@@ -21,6 +17,8 @@
 #include "broker/remoting/pull_header.h"
 #include "broker/remoting/register_broker.h"
 #include "broker/remoting/send_header.h"
+#include "tests/broker/broker_group.h"
+#include "tests/broker/broker_requests.h"
 
 namespace dledger::broker {
 namespace {
@@ -29,122 +27,17 @@ using namespace std::chrono_literals;
 using remoting::RemotingCommand;
 namespace rc = remoting::request_code;
 namespace resp = remoting::response_code;
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-struct BrokerReplica {
-  std::unique_ptr<store::MessageStore> store;
-  std::unique_ptr<ledger::LedgerServer> ledger;
-  std::unique_ptr<BrokerHandlers> handlers;
-  std::unique_ptr<frontend::RemotingServer> server;
-  std::unique_ptr<frontend::RemotingClient> client;
-};
-
-class BrokerGroup {
- public:
-  BrokerGroup()
-      : dir_(std::filesystem::temp_directory_path() /
-             ("broker-handlers-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    std::string peers;
-    for (int i = 0; i < 3; ++i) {
-      peers += (i ? ";" : "") + std::string("n") + std::to_string(i) +
-               "-127.0.0.1:" + std::to_string(free_port());
-    }
-    replicas_.resize(3);
-    for (int i = 0; i < 3; ++i) {
-      Properties props;
-      props.set("dLegerGroup", "g");
-      props.set("dLegerPeers", peers);
-      props.set("dLegerSelfId", "n" + std::to_string(i));
-      props.set("storePathRootDir", dir_.string());
-      auto options = ledger::LedgerOptions::from_properties(props);
-      EXPECT_TRUE(options.ok());
-      BrokerReplica& r = replicas_[i];
-      store::MessageStoreOptions store_options;
-      store_options.store_host = remoting::HostAddress::ipv4(127, 0, 0, 1, 10911 + i);
-      r.store = std::make_unique<store::MessageStore>(store_options);
-      auto server =
-          ledger::LedgerServer::start(std::move(options).value(), r.store->snapshot_hooks());
-      EXPECT_TRUE(server.ok()) << server.error().to_string();
-      r.ledger = std::move(server).value();
-      EXPECT_TRUE(r.store->start(r.ledger.get()).ok());
-      BrokerHandlers::Options handler_options;
-      handler_options.ledger = r.ledger.get();
-      r.handlers = std::make_unique<BrokerHandlers>(*r.store, handler_options);
-      frontend::RemotingServer::Options server_options;
-      server_options.host = "127.0.0.1";
-      server_options.port = 0;
-      r.server = std::make_unique<frontend::RemotingServer>(server_options);
-      r.handlers->register_with(*r.server);
-      EXPECT_TRUE(r.server->start().ok());
-      auto client =
-          frontend::RemotingClient::connect("127.0.0.1:" + std::to_string(r.server->port()));
-      EXPECT_TRUE(client.ok());
-      r.client = std::move(client).value();
-    }
-    // Followers forward leader-only requests to the leader's remoting port (bound above).
-    for (auto& r : replicas_) {
-      for (int j = 0; j < 3; ++j) {
-        r.handlers->context().forwarder->set_client_address(
-            static_cast<raft::NodeId>(j),
-            "127.0.0.1:" + std::to_string(replicas_[j].server->port()));
-      }
-    }
-  }
-  ~BrokerGroup() {
-    for (auto& r : replicas_) {
-      r.client->close();
-      r.handlers->stop();
-      r.server->stop();
-      r.store->stop();
-      r.ledger->stop();
-    }
-    replicas_.clear();
-    std::filesystem::remove_all(dir_);
-  }
-
-  int wait_for_master() {
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (int i = 0; i < 3; ++i) {
-        if (replicas_[i].store->ready_as_master()) return i;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-  BrokerReplica& at(int i) { return replicas_[i]; }
-
- private:
-  std::filesystem::path dir_;
-  std::vector<BrokerReplica> replicas_;
-};
+using testing::BrokerGroup;
 
 class BrokerHandlersTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    group_ = new BrokerGroup();
+    group_ = new BrokerGroup({.replicas = 3});
+    // Followers forward leader-only requests to the leader's remoting port.
+    group_->route_forwarding_within_group();
     master_ = group_->wait_for_master();
     ASSERT_GE(master_, 0);
-    RemotingCommand create = remoting::make_request(rc::kUpdateAndCreateTopic, 0);
-    create.ext_fields["topic"] = "orders";
-    create.ext_fields["readQueueNums"] = "2";
-    create.ext_fields["writeQueueNums"] = "2";
-    auto reply = group_->at(master_).client->invoke_sync(create, 10s);
-    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
-    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+    ASSERT_EQ(group_->create_topic(master_, "orders", 2), resp::kSuccess);
   }
   static void TearDownTestSuite() {
     delete group_;
@@ -295,17 +188,8 @@ TEST_F(BrokerHandlersTest, ConsumerOffsetsAreCommittedAndQueried) {
 }
 
 TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
-  remoting::HeartbeatData heartbeat;
-  heartbeat.client_id = "10.0.0.5@1234";
-  remoting::ConsumerData consumer;
-  consumer.group_name = "CG-heartbeat";
-  remoting::SubscriptionData sub;
-  sub.topic = "orders";
-  consumer.subscriptions.push_back(sub);
-  heartbeat.consumers.push_back(consumer);
-  RemotingCommand hb = remoting::make_request(rc::kHeartBeat, 0);
-  hb.body = remoting::write_heartbeat_body(heartbeat);
-  auto hb_reply = master().invoke_sync(hb, 10s);
+  auto hb_reply = master().invoke_sync(
+      testing::heartbeat_request("10.0.0.5@1234", "CG-heartbeat", "orders"), 10s);
   ASSERT_TRUE(hb_reply.ok());
   ASSERT_EQ(hb_reply->code, resp::kSuccess) << hb_reply->remark.value_or("");
 
@@ -440,7 +324,7 @@ TEST_F(BrokerHandlersTest, UnreachableNameServerDoesNotStopTheRegistrar) {
   NameServerRegistrar::Options o;
   o.broker_name = "broker-a";
   o.broker_address = "127.0.0.1:20100";
-  o.namesrv_addresses = {"127.0.0.1:" + std::to_string(free_port())};
+  o.namesrv_addresses = {"127.0.0.1:" + std::to_string(dledger::testing::free_port())};
   o.interval = 100ms;
   o.self_id = static_cast<raft::NodeId>(master_);
   NameServerRegistrar registrar(o, *group_->at(master_).store);

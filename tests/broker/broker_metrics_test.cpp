@@ -20,7 +20,6 @@ namespace dledger::broker {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BrokerGroup;
 namespace resp = remoting::response_code;
 
 std::string render(prometheus::Registry& registry) {
@@ -42,17 +41,15 @@ std::string series(const std::string& name, const std::string& extra_labels = ""
          "}";
 }
 
-class BrokerMetricsTest : public ::testing::Test {
+class BrokerMetricsTest : public testing::SingleBrokerTest {
  protected:
   static void SetUpTestSuite() {
     registry_ = std::make_shared<prometheus::Registry>();
     metrics_ = new BrokerMetrics(registry_, "g", "n0");
-    group_ = new BrokerGroup({.replicas = 1,
-                              .configure = [](int, store::MessageStoreOptions&,
-                                              BrokerHandlers::Options& handler_options) {
-                                handler_options.metrics = metrics_;
-                              }});
-    ASSERT_EQ(group_->wait_for_master(), 0);
+    start_group([](int, store::MessageStoreOptions&, BrokerHandlers::Options& handler_options) {
+      handler_options.metrics = metrics_;
+    });
+    if (::testing::Test::HasFatalFailure()) return;
     admin::AdminServerOptions admin_options;
     admin_options.host = "127.0.0.1";
     admin_options.port = 0;
@@ -66,14 +63,12 @@ class BrokerMetricsTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete admin_;
     admin_ = nullptr;
-    delete group_;
-    group_ = nullptr;
+    SingleBrokerTest::TearDownTestSuite();
     delete metrics_;
     metrics_ = nullptr;
     registry_.reset();
   }
 
-  static frontend::RemotingClient& client() { return *group_->at(0).client; }
   // The /metrics page as a scraper sees it.
   static std::string text() {
     admin::AdminClient client;
@@ -93,7 +88,6 @@ class BrokerMetricsTest : public ::testing::Test {
 
   static inline std::shared_ptr<prometheus::Registry> registry_;
   static inline BrokerMetrics* metrics_ = nullptr;
-  static inline BrokerGroup* group_ = nullptr;
   static inline admin::AdminHttpServer* admin_ = nullptr;
 };
 

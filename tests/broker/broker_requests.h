@@ -1,13 +1,17 @@
 // Request builders shared by the broker handler tests: SEND_MESSAGE_V2 with tags, PULL_MESSAGE,
-// UPDATE_CONSUMER_OFFSET, HEART_BEAT. Header-only.
+// UPDATE_CONSUMER_OFFSET, HEART_BEAT; and the records of a pull reply. Header-only.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
+#include "broker/remoting/message_codec.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/pull_header.h"
 #include "broker/remoting/remoting_command.h"
@@ -65,21 +69,35 @@ inline remoting::RemotingCommand update_offset_request(const std::string& group,
   return cmd;
 }
 
-// HEART_BEAT of consumer `client_id` in `group`, subscribed to every tag of `topic`.
+// HEART_BEAT of consumer `client_id` in `group`, subscribed to `topic` with the tag expression
+// `expression` (every tag by default) at `sub_version`.
 inline remoting::RemotingCommand heartbeat_request(const std::string& client_id,
                                                    const std::string& group,
-                                                   const std::string& topic) {
+                                                   const std::string& topic,
+                                                   const std::string& expression = "*",
+                                                   std::int64_t sub_version = 0) {
   remoting::HeartbeatData data;
   data.client_id = client_id;
   remoting::ConsumerData consumer;
   consumer.group_name = group;
   remoting::SubscriptionData subscription;
   subscription.topic = topic;
+  subscription.sub_string = expression;
+  subscription.sub_version = sub_version;
   consumer.subscriptions.push_back(subscription);
   data.consumers.push_back(consumer);
   remoting::RemotingCommand cmd = remoting::make_request(remoting::request_code::kHeartBeat, 0);
   cmd.body = remoting::write_heartbeat_body(data);
   return cmd;
+}
+
+// The records of a PULL_MESSAGE reply: empty unless it is SUCCESS; an undecodable body fails
+// the calling test.
+inline std::vector<remoting::MessageRecord> pulled_records(const remoting::RemotingCommand& reply) {
+  if (reply.code != remoting::response_code::kSuccess) return {};
+  auto records = remoting::decode_message_records(reply.body);
+  EXPECT_TRUE(records.ok()) << records.error().to_string();
+  return records.ok() ? *records : std::vector<remoting::MessageRecord>{};
 }
 
 }  // namespace dledger::broker::testing

@@ -17,7 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using remoting::RemotingCommand;
-using testing::BrokerGroup;
 namespace resp = remoting::response_code;
 namespace rc = remoting::request_code;
 
@@ -41,40 +40,31 @@ TEST(DelayLevels, ParseAcceptsUnitsAndNamesTheBadItem) {
   EXPECT_FALSE(store::parse_delay_levels("-1s").ok());
 }
 
-class DelayDeliveryTest : public ::testing::Test {
+class DelayDeliveryTest : public testing::SingleBrokerTest {
  protected:
   static void SetUpTestSuite() {
-    group_ = new BrokerGroup(
-        {.replicas = 1,
-         .configure = [](int, store::MessageStoreOptions& options, BrokerHandlers::Options&) {
-           options.clock_ms = [] { return now_ms_.load(); };
-         }});
-    ASSERT_EQ(group_->wait_for_master(), 0);
+    start_group([](int, store::MessageStoreOptions& options, BrokerHandlers::Options&) {
+      options.clock_ms = [] { return now_ms_.load(); };
+    });
+    if (::testing::Test::HasFatalFailure()) return;
     store::DelayScheduler::Options options;
     options.clock_ms = [] { return now_ms_.load(); };
-    scheduler_ = new store::DelayScheduler(*group_->at(0).store, options);  // not started
+    scheduler_ = new store::DelayScheduler(store(), options);  // not started
   }
   static void TearDownTestSuite() {
     delete scheduler_;
     scheduler_ = nullptr;
-    delete group_;
-    group_ = nullptr;
+    SingleBrokerTest::TearDownTestSuite();
   }
-  static frontend::RemotingClient& client() { return *group_->at(0).client; }
-  static store::MessageStore& store() { return *group_->at(0).store; }
 
   static RemotingCommand pull(const std::string& topic, std::int64_t offset) {
     return testing::pull_message_request("CG", topic, 0, offset);
   }
   static std::vector<remoting::MessageRecord> records_of(const RemotingCommand& reply) {
-    if (reply.code != resp::kSuccess) return {};
-    auto records = remoting::decode_message_records(reply.body);
-    EXPECT_TRUE(records.ok());
-    return records.ok() ? *records : std::vector<remoting::MessageRecord>{};
+    return testing::pulled_records(reply);
   }
 
   static inline std::atomic<std::int64_t> now_ms_{1'700'000'000'000};
-  static inline BrokerGroup* group_ = nullptr;
   static inline store::DelayScheduler* scheduler_ = nullptr;
 };
 

@@ -15,7 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using remoting::RemotingCommand;
-using testing::BrokerGroup;
 namespace resp = remoting::response_code;
 namespace rc = remoting::request_code;
 
@@ -60,11 +59,11 @@ TEST(TagFilter, HeartbeatSubscriptionUsesSubStringOrTagsSet) {
   EXPECT_EQ(from_set->tags(), (std::set<std::string>{"Z"}));
 }
 
-class PullFilterTest : public ::testing::Test {
+class PullFilterTest : public testing::SingleBrokerTest {
  protected:
   static void SetUpTestSuite() {
-    group_ = new BrokerGroup({.replicas = 1});
-    ASSERT_EQ(group_->wait_for_master(), 0);
+    start_group();
+    if (::testing::Test::HasFatalFailure()) return;
     ASSERT_EQ(group_->create_topic(0, "tagged", 1), resp::kSuccess);
     // Queue 0 of "tagged": offsets 0..5 with tags A, B, A, (none), C, B.
     for (const auto& [body, tag] : std::vector<std::pair<std::string, std::string>>{
@@ -74,12 +73,6 @@ class PullFilterTest : public ::testing::Test {
       ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
     }
   }
-  static void TearDownTestSuite() {
-    delete group_;
-    group_ = nullptr;
-  }
-  static frontend::RemotingClient& client() { return *group_->at(0).client; }
-
   static RemotingCommand pull(const std::string& group, std::int64_t offset,
                               std::optional<std::string> subscription, std::int32_t max = 32,
                               std::int64_t sub_version = 0) {
@@ -102,37 +95,18 @@ class PullFilterTest : public ::testing::Test {
     std::vector<std::string> out;
     auto header = remoting::parse_pull_message_response(reply);
     EXPECT_TRUE(header.ok());
-    if (reply.code == resp::kSuccess) {
-      auto records = remoting::decode_message_records(reply.body);
-      EXPECT_TRUE(records.ok());
-      if (records.ok()) {
-        for (const auto& r : *records) out.push_back(r.body);
-      }
-    }
+    for (const auto& r : testing::pulled_records(reply)) out.push_back(r.body);
     return {out, header.ok() ? header->next_begin_offset : -1};
   }
 
   static void heartbeat(const std::string& client_id, const std::string& group,
                         const std::string& topic, const std::string& expression,
                         std::int64_t sub_version) {
-    remoting::HeartbeatData hb;
-    hb.client_id = client_id;
-    remoting::ConsumerData consumer;
-    consumer.group_name = group;
-    remoting::SubscriptionData sub;
-    sub.topic = topic;
-    sub.sub_string = expression;
-    sub.sub_version = sub_version;
-    consumer.subscriptions.push_back(sub);
-    hb.consumers.push_back(consumer);
-    RemotingCommand cmd = remoting::make_request(rc::kHeartBeat, 0);
-    cmd.body = remoting::write_heartbeat_body(hb);
-    auto reply = client().invoke_sync(cmd, 10s);
+    auto reply = client().invoke_sync(
+        testing::heartbeat_request(client_id, group, topic, expression, sub_version), 10s);
     ASSERT_TRUE(reply.ok());
     ASSERT_EQ(reply->code, resp::kSuccess);
   }
-
-  static inline BrokerGroup* group_ = nullptr;
 };
 
 TEST_F(PullFilterTest, PullSubscriptionReturnsOnlyMatchingTagsAndSkipsTheRest) {
