@@ -6,21 +6,16 @@
 //   shows a new master; producing and consuming work; restart the old master: it returns as a
 //   slave and catches up; no acknowledged message is lost and no queue offset is used twice.
 // Every wait is bounded polling with a generous limit; nothing asserts a duration.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "broker/programs/dledger-bench/broker_group.h"
+#include "tests/broker/process/process_test_support.h"
 #include "tests/common/test_net.h"
 
 namespace dledger {
@@ -33,51 +28,7 @@ using namespace std::chrono_literals;
 constexpr const char* kTopic = "DrillTopic";
 constexpr const char* kCluster = "RaftCluster";
 
-// Fast elections and registrations keep the drill short; every replica fsyncs before
-// acknowledging (the default sync flush mode).
-constexpr const char* kFastTimers =
-    "electionTimeoutMinMs = 300\nelectionTimeoutMaxMs = 600\nheartbeatIntervalMs = 50\n"
-    "registerIntervalMs = 1000\n";
-
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs dledgerctl to completion, stdout and stderr captured separately.
-CtlRun dledgerctl(const std::string& dir, std::vector<std::string> args) {
-  const std::string out_path = dir + "/ctl.out";
-  const std::string err_path = dir + "/ctl.err";
-  std::vector<std::string> storage = {DLEDGERCTL_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execv(DLEDGERCTL_BINARY, argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CtlRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  return run;
-}
+using testing::CtlRun;
 
 struct Acked {
   std::string body;
@@ -88,51 +39,22 @@ struct Acked {
 class BrokerDrillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    bench::BrokerGroupOptions options;
-    options.namesrv_binary = DLEDGER_NAMESRV_BINARY;
-    options.broker_binary = DLEDGER_BROKER_BINARY;
-    options.cluster_name = kCluster;
-    options.extra_config = kFastTimers;
-    group_ = std::make_unique<BrokerGroup>(options);
+    group_ = std::make_unique<BrokerGroup>(testing::fast_group_options(kCluster, "RaftNode00"));
     ASSERT_TRUE(group_->start_all().ok());
   }
 
   CtlRun ctl(std::vector<std::string> args) {
     args.push_back("-n");
     args.push_back(group_->namesrv_address());
-    return dledgerctl(group_->dir(), std::move(args));
+    return testing::run_dledgerctl(group_->dir(), std::move(args));
   }
 
-  // clusterList --json rows, or an empty array when it failed to run or to parse.
-  json cluster_rows() {
-    CtlRun run = ctl({"clusterList", "--json"});
-    json rows = json::parse(run.out, nullptr, false);
-    return rows.is_array() ? rows : json::array();
-  }
-
-  // Polls clusterList until `condition(rows)` holds; returns the last rows.
   template <typename Condition>
   json wait_for_cluster(Condition condition) {
-    json rows;
-    bool reached = testing::eventually(
-        [&] {
-          rows = cluster_rows();
-          if (condition(rows)) return true;
-          std::this_thread::sleep_for(100ms);
-          return false;
-        },
-        60s);
-    EXPECT_TRUE(reached) << "clusterList never reached the expected state; last: " << rows.dump(1);
-    return rows;
+    return testing::wait_for_cluster(group_->dir(), group_->namesrv_address(), condition);
   }
 
-  static std::vector<json> masters(const json& rows) {
-    std::vector<json> out;
-    for (const json& row : rows) {
-      if (row.value("brokerId", -1) == 0) out.push_back(row);
-    }
-    return out;
-  }
+  static std::vector<json> masters(const json& rows) { return testing::master_rows(rows); }
 
   // Sends `count` messages "<prefix>-<i>" through dledgerctl sendMessage; records the acks.
   void produce(const std::string& prefix, int count) {
