@@ -181,6 +181,10 @@ bool BrokerGroup::broker_running(int id) {
   return still_running(brokers_.at(id).pid);
 }
 
+std::optional<double> BrokerGroup::broker_cpu_seconds(int id) const {
+  return process_cpu_seconds(brokers_.at(id).pid);
+}
+
 Result<admin::ReplicaStatus> BrokerGroup::status(int id) const {
   admin::AdminClientOptions options;
   options.timeout = 2s;

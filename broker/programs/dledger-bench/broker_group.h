@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class BrokerGroup {
   // SIGTERM, then waits (bounded) for exit; the exit status, -1 if it had to be killed.
   int terminate_broker(int id);
   bool broker_running(int id);
+  // CPU time (user + system, seconds) broker `id` has used so far; nullopt when not running.
+  std::optional<double> broker_cpu_seconds(int id) const;
 
   std::vector<int> ids() const;
   std::string namesrv_address() const;

@@ -199,10 +199,9 @@ bool ProcessGroup::running(int id) {
   return still_running(replicas_.at(id).pid);
 }
 
-std::optional<double> ProcessGroup::cpu_seconds(int id) const {
-  const ReplicaSpec& r = replicas_.at(id);
-  if (r.pid <= 0) return std::nullopt;
-  std::ifstream in("/proc/" + std::to_string(r.pid) + "/stat");
+std::optional<double> process_cpu_seconds(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
   if (!std::getline(in, stat)) return std::nullopt;
   // Fields after the parenthesised command name: state is field 3; utime 14, stime 15.
@@ -218,6 +217,10 @@ std::optional<double> ProcessGroup::cpu_seconds(int id) const {
   const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
   if (ticks_per_s <= 0) return std::nullopt;
   return static_cast<double>(utime + stime) / static_cast<double>(ticks_per_s);
+}
+
+std::optional<double> ProcessGroup::cpu_seconds(int id) const {
+  return process_cpu_seconds(replicas_.at(id).pid);
 }
 
 Result<admin::ReplicaStatus> ProcessGroup::status(int id) const {

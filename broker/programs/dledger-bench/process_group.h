@@ -30,6 +30,9 @@ void kill_and_reap(pid_t& pid);  // SIGKILL, then wait
 // one), or -1 when it had to be SIGKILLed or was not running.
 int terminate_and_reap(pid_t& pid);
 bool still_running(pid_t& pid);  // reaps it when it has exited
+// CPU time (user + system, seconds) process `pid` has used so far, from /proc/<pid>/stat;
+// nullopt when pid <= 0 or the file cannot be read (the process is gone).
+std::optional<double> process_cpu_seconds(pid_t pid);
 
 // Polls (bounded by `limit`) until every id in `ids` is running, exactly one reports role leader
 // and all of them name that leader ("n<id>") in the same term; returns the leader's id. Errors:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,8 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
 #include "broker/frontend/remoting_client.h"
 #include "broker/programs/dledger-bench/broker_group.h"
+#include "broker/programs/dledger-bench/process_group.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/route_data.h"
@@ -88,16 +92,83 @@ Result<std::string> prepare_topic(BrokerGroup& group, int leader, int queues) {
   return make_error(ErrorCode::kTimeout, last);
 }
 
-struct ProducerResult {
-  std::vector<double> latencies_ms;
+// One synchronous producer: at most one send outstanding; the next is issued from the reply's
+// callback (on its connection's io thread), so 64 producers need no 64 threads.
+struct ProducerState {
+  int index = 0;
+  frontend::RemotingClient* client = nullptr;
+  std::uint64_t sent = 0;
+  std::vector<double> latencies_ms;  // touched only by the connection's io thread
   std::uint64_t errors = 0;
   std::string last_error;
 };
+
+struct LoopShared {
+  const std::string* body = nullptr;
+  int queues = 1;
+  remoting::SendMessageRequest header;  // read-only once the loops run
+  std::atomic<bool> measuring{false};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> completed{0};  // replies and failures, all producers
+  std::mutex mu;
+  std::condition_variable all_stopped;
+  int running = 0;  // guarded by mu
+};
+
+struct CpuSample {
+  double brokers_s = 0;
+  double client_s = 0;
+};
+
+void producer_stopped(LoopShared& shared) {
+  std::lock_guard<std::mutex> lock(shared.mu);
+  if (--shared.running == 0) shared.all_stopped.notify_all();
+}
+
+void send_next(LoopShared& shared, ProducerState& producer) {
+  if (shared.stop.load()) return producer_stopped(shared);
+  remoting::SendMessageRequest header = shared.header;
+  header.queue_id =
+      static_cast<std::int32_t>((producer.sent++ + static_cast<std::uint64_t>(producer.index)) %
+                                static_cast<std::uint64_t>(shared.queues));
+  header.born_timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  RemotingCommand request = remoting::make_request(rc::kSendMessageV2, 0);
+  remoting::write_send_message_request(header, &request);
+  request.body = *shared.body;
+  const bool measured = shared.measuring.load();
+  const auto start = Clock::now();
+  producer.client->invoke_async(
+      std::move(request), 10s,
+      [&shared, &producer, measured, start](Result<RemotingCommand> reply) {
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        shared.completed.fetch_add(1, std::memory_order_relaxed);
+        if (!reply.ok() || reply->code != resp::kSuccess) {
+          if (measured) ++producer.errors;
+          producer.last_error = reply.ok() ? "send answered " + std::to_string(reply->code) +
+                                                 (reply->remark ? ": " + *reply->remark : "")
+                                           : reply.error().message;
+          // A lost connection (or an unencodable request) ends this producer; a timeout does not.
+          if (!reply.ok() && reply.error().code != ErrorCode::kTimeout) {
+            return producer_stopped(shared);
+          }
+        } else if (measured && shared.measuring.load()) {
+          producer.latencies_ms.push_back(ms);
+        }
+        send_next(shared, producer);
+      });
+}
 
 }  // namespace
 
 void add_produce_options(CLI::App& command, ProduceBenchOptions& options) {
   command.add_option("--producers", options.producers, "Concurrent synchronous producers [64]")
+      ->check(CLI::Range(1, 4096));
+  command
+      .add_option("--connections", options.connections,
+                  "Connections the producers share (producer p uses connection p % n; one io "
+                  "thread each) [8]; --connections = --producers gives each its own")
       ->check(CLI::Range(1, 4096));
   command.add_option("--message-bytes", options.message_bytes, "Body size [1024]")
       ->check(CLI::Range(1, 4 << 20));
@@ -148,73 +219,82 @@ int run_produce_bench(const ProduceBenchOptions& options) {
   }
 
   const std::string body(static_cast<std::size_t>(options.message_bytes), 'm');
-  std::atomic<bool> stop{false};
-  std::atomic<bool> measuring{false};
-  std::vector<ProducerResult> results(static_cast<std::size_t>(options.producers));
-  std::vector<std::thread> producers;
-  for (int p = 0; p < options.producers; ++p) {
-    producers.emplace_back([&, p] {
-      ProducerResult& result = results[static_cast<std::size_t>(p)];
-      auto client = frontend::RemotingClient::connect(*master);
-      if (!client.ok()) {
-        result.errors = 1;
-        result.last_error = client.error().message;
-        return;
-      }
-      remoting::SendMessageRequest header;
-      header.producer_group = "bench_producer";
-      header.topic = kTopic;
-      header.default_topic = "TBW102";
-      header.default_topic_queue_nums = 4;
-      auto properties = remoting::encode_message_properties({{"WAIT", "true"}});
-      if (properties.ok()) header.properties = *properties;
-      for (std::uint64_t n = 0; !stop.load(); ++n) {
-        header.queue_id = static_cast<std::int32_t>((n + static_cast<std::uint64_t>(p)) %
-                                                    static_cast<std::uint64_t>(options.queues));
-        header.born_timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
-        RemotingCommand request = remoting::make_request(rc::kSendMessageV2, 0);
-        remoting::write_send_message_request(header, &request);
-        request.body = body;
-        const bool measured = measuring.load();
-        const auto start = Clock::now();
-        auto reply = (*client)->invoke_sync(std::move(request), 10s);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-        if (!reply.ok() || reply->code != resp::kSuccess) {
-          if (measured) ++result.errors;
-          result.last_error = reply.ok() ? "send answered " + std::to_string(reply->code) +
-                                               (reply->remark ? ": " + *reply->remark : "")
-                                         : reply.error().message;
-          if (!reply.ok() && !(*client)->is_open()) return;
-          continue;
-        }
-        if (measured && measuring.load()) result.latencies_ms.push_back(ms);
-      }
-    });
+  const int connection_count = std::min(options.connections, options.producers);
+  std::vector<std::unique_ptr<frontend::RemotingClient>> connections;
+  for (int c = 0; c < connection_count; ++c) {
+    auto client = frontend::RemotingClient::connect(*master);
+    if (!client.ok()) {
+      std::cerr << "dledger-bench produce: cannot connect to the master " << *master << ": "
+                << client.error().message << "\n";
+      return 1;
+    }
+    connections.push_back(std::move(client).value());
   }
+  auto properties = remoting::encode_message_properties({{"WAIT", "true"}});
+  if (!properties.ok()) {
+    std::cerr << "dledger-bench produce: " << properties.error().message << "\n";
+    return 1;
+  }
+  std::vector<ProducerState> producers(static_cast<std::size_t>(options.producers));
+  LoopShared shared;
+  shared.body = &body;
+  shared.queues = options.queues;
+  shared.header.producer_group = "bench_producer";
+  shared.header.topic = kTopic;
+  shared.header.default_topic = "TBW102";
+  shared.header.default_topic_queue_nums = 4;
+  shared.header.properties = *properties;
+  shared.running = options.producers;
+  for (int p = 0; p < options.producers; ++p) {
+    ProducerState& producer = producers[static_cast<std::size_t>(p)];
+    producer.index = p;
+    producer.client = connections[static_cast<std::size_t>(p % connection_count)].get();
+    send_next(shared, producer);
+  }
+
+  const std::vector<int> broker_ids = group.ids();
+  auto cpu_now = [&] {
+    CpuSample sample;
+    for (int id : broker_ids) sample.brokers_s += group.broker_cpu_seconds(id).value_or(0);
+    sample.client_s = process_cpu_seconds(::getpid()).value_or(0);
+    return sample;
+  };
   std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup_s));
-  measuring = true;
+  const std::uint64_t sent_before = shared.completed.load();
+  const CpuSample cpu_before = cpu_now();
+  shared.measuring = true;
   const auto measure_start = Clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
-  measuring = false;
+  shared.measuring = false;
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - measure_start).count();
-  stop = true;
-  for (auto& t : producers) t.join();
+  const CpuSample cpu_after = cpu_now();
+  const std::uint64_t completed_in_window = shared.completed.load() - sent_before;
+  {
+    shared.stop = true;
+    std::unique_lock<std::mutex> lock(shared.mu);
+    // Every producer has at most one send outstanding, answered or timed out within 10 s.
+    shared.all_stopped.wait(lock, [&] { return shared.running == 0; });
+  }
+  for (auto& client : connections) client->close();
 
   std::vector<double> latencies;
   std::uint64_t errors = 0;
   std::string last_error;
-  for (ProducerResult& r : results) {
+  for (ProducerState& r : producers) {
     latencies.insert(latencies.end(), r.latencies_ms.begin(), r.latencies_ms.end());
     errors += r.errors;
     if (!r.last_error.empty()) last_error = r.last_error;
   }
   std::sort(latencies.begin(), latencies.end());
   const double messages = static_cast<double>(latencies.size());
+  // CPU per acknowledged send in the window (sends that completed in it, successful or not:
+  // each cost the brokers a request). Robust on a shared machine, unlike msgs/s.
+  const double per_msg =
+      completed_in_window == 0 ? 0.0 : 1e6 / static_cast<double>(completed_in_window);
   nlohmann::json out = {
       {"benchmark", "produce"},
       {"producers", options.producers},
+      {"connections", connection_count},
       {"message_bytes", options.message_bytes},
       {"queues", options.queues},
       {"replicas", options.replicas},
@@ -228,7 +308,11 @@ int run_produce_bench(const ProduceBenchOptions& options) {
        {{"p50", percentile(latencies, 0.5)},
         {"p99", percentile(latencies, 0.99)},
         {"p999", percentile(latencies, 0.999)},
-        {"max", latencies.empty() ? 0.0 : latencies.back()}}}};
+        {"max", latencies.empty() ? 0.0 : latencies.back()}}},
+      {"brokers_cpu_us_per_msg", (cpu_after.brokers_s - cpu_before.brokers_s) * per_msg},
+      {"client_cpu_us_per_msg", (cpu_after.client_s - cpu_before.client_s) * per_msg},
+      {"brokers_cpu_cores", (cpu_after.brokers_s - cpu_before.brokers_s) / elapsed_s},
+      {"client_cpu_cores", (cpu_after.client_s - cpu_before.client_s) / elapsed_s}};
   if (!last_error.empty()) out["last_error"] = last_error;
   std::cout << out.dump(2) << std::endl;
   if (latencies.empty()) {

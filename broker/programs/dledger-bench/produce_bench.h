@@ -1,14 +1,22 @@
 // dledger-bench produce: RocketMQ-style produce throughput and latency against a real broker
 // group: dledger-namesrv + --replicas dledger-broker processes on 127.0.0.1 (sync flush unless
-// -p flushMode=async), a topic of --queues queues, then --producers threads, each with its own
-// connection to the master (found through the name server's route, as a client does), sending
-// --message-bytes messages with SEND_MESSAGE_V2 synchronously (one outstanding send per
-// producer) for --duration-s seconds after a --warmup-s warm-up.
+// -p flushMode=async), a topic of --queues queues, then --producers synchronous producers sending
+// --message-bytes messages with SEND_MESSAGE_V2 to the master (found through the name server's
+// route, as a client does) for --duration-s seconds after a --warmup-s warm-up.
 //
-// Prints one JSON object: {"producers","message_bytes","queues","replicas","flush_mode",
-// "duration_s","messages","errors","msgs_per_s","mib_per_s","latency_ms":{"p50","p99","p999",
-// "max"}} (latency: call -> acknowledgement, client side). Exit 0, 1 when the group could not be
-// started or no send succeeded (the reason on stderr), 2 usage.
+// A synchronous producer has one send outstanding: it sends, waits for the reply, sends the next.
+// The producers are asynchronous loops sharing --connections connections (producer p on
+// connection p % n, each connection with its own io thread, like one RocketMQ client instance
+// multiplexing its threads' requests by opaque), so the client does not spend a thread switch per
+// send; --connections equal to --producers gives every producer its own connection and thread.
+//
+// Prints one JSON object: {"producers","connections","message_bytes","queues","replicas",
+// "flush_mode","duration_s","messages","errors","msgs_per_s","mib_per_s","latency_ms":{"p50",
+// "p99","p999","max"},"brokers_cpu_us_per_msg","client_cpu_us_per_msg","brokers_cpu_cores",
+// "client_cpu_cores"} (latency: call -> acknowledgement, client side; CPU: user + system time from
+// /proc/<pid>/stat over the measured window, all brokers summed, per send completed in it —
+// robust on a shared machine where msgs/s is not). Exit 0, 1 when the group could not be started
+// or no send succeeded (the reason on stderr), 2 usage.
 #pragma once
 
 #include <string>
@@ -20,6 +28,7 @@ namespace dledger::bench {
 
 struct ProduceBenchOptions {
   int producers = 64;
+  int connections = 8;
   int message_bytes = 1024;
   int queues = 8;
   double duration_s = 10;
