@@ -16,6 +16,8 @@
 //   dledger-bench produce --producers 64 --duration-s 10
 //       RocketMQ sync sends of 1 KiB to a namesrv + 3-broker group (produce_bench.h): msgs/s,
 //       MiB/s, send latency p50/p99/p999. Has its own flags (--replicas, -p, binaries).
+//   dledger-bench group-failover --trials 10
+//       a producer through a group address across kill -9 of the master (group_failover_bench.h).
 //
 // Common flags: --replicas 3, --binary <dledger-ledger> (default: next to this program in the
 // build tree), -p key=value (extra replica config, repeatable), --keep-dir.
@@ -35,6 +37,7 @@
 
 #include "broker/admin/admin_client.h"
 #include "broker/ledger/client/ledger_client.h"
+#include "broker/programs/dledger-bench/group_failover_bench.h"
 #include "broker/programs/dledger-bench/process_group.h"
 #include "broker/programs/dledger-bench/produce_bench.h"
 #include "broker/programs/dledger-bench/restart_bench.h"
@@ -392,12 +395,15 @@ int main(int argc, char** argv) {
   CLI::App* produce =
       app.add_subcommand("produce", "RocketMQ produce throughput against a broker group");
   bench::add_produce_options(*produce, produce_options);
+  bench::GroupFailoverOptions group_failover_options;
+  CLI::App* group_failover = bench::add_group_failover_command(app, group_failover_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (produce->parsed()) return bench::run_produce_bench(produce_options);
+  if (group_failover->parsed()) return bench::run_group_failover_bench(group_failover_options);
   if (ledger->parsed()) return run_ledger(flags, entry_bytes, inflight, duration_s, fsync_samples);
   if (restart->parsed()) {
     if (flags.replicas < 2) {
