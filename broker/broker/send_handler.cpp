@@ -81,20 +81,23 @@ frontend::Handler make_send_handler(BrokerContext& context) {
     base.reconsume_times = header->reconsume_times;
 
     BrokerContext* ctx = &context;
-    auto done = [ctx, opaque_request = request, respond, topic_name = header->topic,
+    // The reply needs the request's opaque, version and serialize type only (make_response): keep
+    // an empty response, not a copy of the request with its body and header fields.
+    auto done = [ctx, reply_template = remoting::make_response(request, resp::kSuccess),
+                 body_bytes = request.body.size(), respond, topic_name = header->topic,
                  arrived = std::chrono::steady_clock::now()](Result<store::PutResult> result) {
       if (ctx->metrics) {
         ctx->metrics->on_send_done(
             topic_name, result.ok(),
-            result.ok() ? std::max<std::size_t>(1, result->msg_ids.size()) : 0,
-            opaque_request.body.size(), arrived);
+            result.ok() ? std::max<std::size_t>(1, result->msg_ids.size()) : 0, body_bytes,
+            arrived);
       }
       if (!result.ok()) {
-        respond(remoting::make_response(opaque_request, response_code_for(result.error()),
+        respond(remoting::make_response(reply_template, response_code_for(result.error()),
                                         remark_for(result.error())));
         return;
       }
-      RemotingCommand response = remoting::make_response(opaque_request, resp::kSuccess);
+      RemotingCommand response = reply_template;
       remoting::SendMessageResponse reply;
       if (result->msg_ids.size() > 1) {
         reply.msg_id = std::accumulate(
@@ -107,7 +110,10 @@ frontend::Handler make_send_handler(BrokerContext& context) {
       reply.queue_offset = result->queue_offset;
       remoting::write_send_message_response(reply, &response);
       respond(std::move(response));
-      ctx->suspender->notify();
+      // Wakes the long-poll thread only when a pull is held: a wake-up per send would cost a
+      // thread switch per message. A pull held just after this check is still served within the
+      // suspender's check interval (5 ms), which it rechecks anyway.
+      if (ctx->suspender->held() > 0) ctx->suspender->notify();
     };
 
     if (request.code == remoting::request_code::kSendBatchMessage || header->batch) {
