@@ -1,5 +1,7 @@
 #include "broker/programs/dledger-bench/tcp_forwarder.h"
 
+#include <fcntl.h>
+
 #include <array>
 #include <asio.hpp>
 #include <atomic>
@@ -11,6 +13,16 @@
 namespace dledger::bench {
 
 using asio::ip::tcp;
+
+namespace {
+
+// Keeps the descriptor out of processes the bench forks and execs.
+template <typename Socket>
+void set_close_on_exec(Socket& socket) {
+  if (socket.is_open()) ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+}
+
+}  // namespace
 
 struct TcpForwarder::Impl {
   // One client connection and, once connected, its backend connection.
@@ -33,11 +45,16 @@ struct TcpForwarder::Impl {
     std::array<char, 64 * 1024> up{};    // client -> backend
     std::array<char, 64 * 1024> down{};  // backend -> client
 
+    // shutdown() before close(): a child process that inherited a copy of the descriptor (the
+    // bench forks brokers) would otherwise keep the connection open and the peer would never see
+    // it end.
     void close() {
       if (closed) return;
       closed = true;
       asio::error_code ignored;
       connect_timer.cancel();
+      client.shutdown(tcp::socket::shutdown_both, ignored);
+      backend.shutdown(tcp::socket::shutdown_both, ignored);
       client.close(ignored);
       backend.close(ignored);
     }
@@ -61,6 +78,9 @@ struct TcpForwarder::Impl {
         return;
       }
       backend = tcp::socket(owner.io);
+      asio::error_code open_ec;
+      backend.open(ip.is_v4() ? tcp::v4() : tcp::v6(), open_ec);
+      set_close_on_exec(backend);
       auto self = shared_from_this();
       connect_timer.expires_after(owner.options.connect_timeout);
       connect_timer.async_wait([self, this_attempt = attempt](const asio::error_code& timer_ec) {
@@ -125,6 +145,7 @@ struct TcpForwarder::Impl {
         return;
       }
       ++self->accepted;
+      set_close_on_exec(socket);
       auto session = std::make_shared<Session>(*self, std::move(socket));
       session->candidates = self->options.backends();
       session->first = session->candidates.empty() ? 0 : self->next_backend;
@@ -157,6 +178,7 @@ Result<std::unique_ptr<TcpForwarder>> TcpForwarder::start(Options options) {
   asio::error_code ec;
   tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
   impl->acceptor.open(endpoint.protocol(), ec);
+  set_close_on_exec(impl->acceptor);
   if (!ec) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
