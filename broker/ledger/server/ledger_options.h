@@ -59,7 +59,7 @@ struct LedgerOptions {
   std::uint32_t election_timeout_max_ms = 300;
   std::uint32_t heartbeat_interval_ms = 50;
   std::uint32_t tick_ms = 10;
-  std::uint64_t segment_bytes = 128ull << 20;
+  std::uint64_t segment_bytes = 1ull << 30;
   std::uint32_t retention_hours = 72;
   std::uint64_t retention_bytes = 0;
   std::uint32_t retention_check_interval_ms = 60000;
