@@ -209,7 +209,7 @@
 namespace dledger::log {
 
 struct Options {
-  std::string dir;                             // created if missing (its parent must exist)
+  std::string dir;                           // created if missing (its parent must exist)
   std::uint64_t segment_bytes = 1ull << 30;  // 1 GiB (as DLedger); between 1 KiB and 2 GiB
   std::shared_ptr<FileIo> io = default_file_io();
   // Scan every closed segment at open instead of trusting the .idx files (slow; for fsck-style
@@ -302,6 +302,8 @@ class SegmentedLog : public raft::Storage {
   std::uint64_t last_term() const;
   raft::HardState hard_state() const;
   std::uint64_t repair_until() const;
+  // Smallest index a read found damaged since open (0: none; RECOVERY 4). Any thread.
+  std::uint64_t damaged_from() const { return damaged_from_.load(); }
   // kConfig entries after the snapshot, in index order (decode with raft::decode_membership).
   std::vector<RawConfigEntry> config_entries() const;
   std::size_t segment_count() const;

@@ -123,6 +123,9 @@ class LedgerServerImpl final : public LedgerServer {
   void handle_commit(std::uint64_t commit);
   void check_transfer_waiters();
   void fail_replica(const Error& error);
+  void stop_taking_part(const Error& error);
+  // True (and the member stopped) once a read has found a damaged entry in the log.
+  bool stop_if_damaged();
   void maintenance_loop();
   LedgerStatus build_status() const;
 
@@ -396,7 +399,7 @@ void LedgerServerImpl::schedule_tick() {
 }
 
 void LedgerServerImpl::on_tick() {
-  if (failed_) return;
+  if (failed_ || stop_if_damaged()) return;
   core_->tick();
   pending_.expire(Clock::now());
   check_transfer_waiters();
@@ -454,6 +457,7 @@ void LedgerServerImpl::on_persist_done(const Status& status, std::vector<raft::M
   }
   if (!after.empty() && !stopped_) transport_->send(after);
   core_->on_persisted(persist_index, persist_term);
+  if (stop_if_damaged()) return;
   if (log_->repair_until() != 0 && core_->status().repair_until == 0) {
     Status cleared = log_->set_repair_until(0);
     if (cleared.ok()) {
@@ -465,14 +469,37 @@ void LedgerServerImpl::on_persist_done(const Status& status, std::vector<raft::M
 }
 
 void LedgerServerImpl::fail_replica(const Error& error) {
-  failed_ = true;
   spdlog::critical(
       "ledger {}: member {} cannot persist its log ({}); it stops taking part in the group. "
       "Fix the cause and restart it: the log on disk is consistent.",
       options_.group, options_.self_name, error.to_string());
   ErrorCode code = error.code == ErrorCode::kDiskFull ? ErrorCode::kDiskFull : ErrorCode::kStopped;
-  pending_.fail_all(make_error(code, error.message));
+  stop_taking_part(make_error(code, error.message));
+}
+
+void LedgerServerImpl::stop_taking_part(const Error& error) {
+  failed_ = true;  // no more ticks, steps or persists: it neither votes nor campaigns
+  pending_.fail_all(error);
   commits_.stop();
+}
+
+// A read found a damaged entry while running (log RECOVERY 4). The member may have lost an entry
+// it acknowledged, so it must not help elect a leader until it has re-fetched the damaged suffix.
+// The consensus core takes repair state only at start, so the member stops taking part; the log
+// records the damage (meta damaged_index, at the next sync or on close) and the restart
+// quarantines the suffix and starts in repair mode (no vote until re-fetched from a leader).
+bool LedgerServerImpl::stop_if_damaged() {
+  std::uint64_t damaged = log_->damaged_from();
+  if (damaged == 0) return false;
+  spdlog::critical(
+      "ledger {}: member {} found a damaged entry at index {} of its log in {}; it stops voting "
+      "and taking part in the group. Restart it: the restart moves the damaged suffix to "
+      "quarantine/ and the member votes again only after re-fetching it from the leader.",
+      options_.group, options_.self_name, damaged, options_.data_dir);
+  stop_taking_part(make_error(
+      ErrorCode::kCorruption,
+      "log damaged at index " + std::to_string(damaged) + "; restart the member to repair it"));
+  return true;
 }
 
 void LedgerServerImpl::handle_soft_state(const raft::SoftState& soft) {
