@@ -194,8 +194,11 @@ class SegmentedLog::Opener {
   // Loads the entries the open segment's side index covers (see OPEN SEGMENT SIDE INDEX) into
   // a ScanResult for scan() to continue from. An unusable side index gives an empty result and
   // the reason in *why (the caller then scans the whole segment).
+  // `*durable_through` is set to the index of the last valid record even when the records are
+  // not used: a record is written only after the entry it describes was fsynced, so a bad entry
+  // at or below it is damage, never a torn tail.
   Result<ScanResult> load_open_index(File& file, std::uint64_t file_size, std::uint64_t first_index,
-                                     std::string* why) {
+                                     std::string* why, std::uint64_t* durable_through) {
     const std::string idx_path = path(format::open_index_name(first_index));
     auto bytes = read_whole_file(io(), idx_path);
     if (!bytes) return bytes.error();
@@ -227,6 +230,7 @@ class SegmentedLog::Opener {
     }
     if (r.offsets.empty()) return r;
     const std::uint64_t last = first_index + r.offsets.size() - 1;
+    *durable_through = last;
     if (to_check.empty() || to_check.back().first != last) {
       // `rec` may hold a rejected record: decode the last accepted one again.
       const std::size_t at = (r.offsets.size() - 1) * format::kOpenIndexRecordBytes;
@@ -570,11 +574,13 @@ class SegmentedLog::Opener {
       if (!loaded_from_index) {
         if (c.closed) ++report_.closed_segments_scanned;
         ScanResult known;
+        std::uint64_t durable_through = 0;  // entries the side index proves were fsynced
         if (!c.closed && is_last && !log_.options_.verify_on_open &&
             log_.meta_.damaged_index == 0 &&
             open_index_files_.count(format::open_index_name(c.first_index)) != 0) {
           std::string why;
-          auto loaded = load_open_index(*seg.file, file_size, c.first_index, &why);
+          auto loaded =
+              load_open_index(*seg.file, file_size, c.first_index, &why, &durable_through);
           if (!loaded) return loaded.error();
           known = std::move(loaded).value();
           report_.open_index_rejected = why;
@@ -599,7 +605,11 @@ class SegmentedLog::Opener {
                    " but its name says " + std::to_string(c.last_index);
         }
         if (bad) {
-          bool torn = !c.closed && is_last && !r.valid_entry_after;
+          bool torn = !c.closed && is_last && !r.valid_entry_after && r.bad_index > durable_through;
+          if (!torn && r.bad_index <= durable_through && !r.valid_entry_after && !c.closed) {
+            reason += " (the side index shows entry " + std::to_string(durable_through) +
+                      " was synced: damage, not a torn tail)";
+          }
           if (torn) {
             if (Status s = seg.file->truncate(seg.end_offset); !s) return s;
             if (Status s = seg.file->sync(); !s) return s;
@@ -609,7 +619,8 @@ class SegmentedLog::Opener {
                  " bytes (an append interrupted by a crash)");
             report_.torn_tail = t;
           } else {
-            std::uint64_t highest = std::max(r.highest_index_seen, c.closed ? c.last_index : 0);
+            std::uint64_t highest =
+                std::max({r.highest_index_seen, c.closed ? c.last_index : 0, durable_through});
             log_.segments_.push_back(std::move(seg));
             Segment& kept = log_.segments_.back();
             Status s =

@@ -152,10 +152,14 @@
 // 3. The first bad entry found by a scan at byte X, expected index I, is classified:
 //    TORN TAIL: the segment is the open (last) one and no valid entry header with an index >= I
 //      exists anywhere after X (only zeros, garbage, a partial entry, a stale entry with a lower
-//      index, or a complete last entry whose payload CRC fails — a write the crash cut short).
+//      index, or a complete last entry whose payload CRC fails — a write the crash cut short),
+//      and no valid side index record describes entry I (a record is written only after its
+//      entry was fsynced, so such an entry is damage, not an interrupted append).
 //      The file is truncated at X and a warning naming the file and offset is reported
 //      (OpenReport::torn_tail).
-//    CORRUPTION: anything else: a bad entry followed by a valid header with index >= I, a valid
+//    CORRUPTION: anything else: a bad entry followed by a valid header with index >= I, a bad
+//      entry that a valid side index record shows was synced (repair_until then covers at least
+//      the last such record), a valid
 //      entry at X with an index above I (entries went missing), any bad entry in a closed segment
 //      or a closed segment shorter than its name, a gap or overlap between segments, a first
 //      segment starting after snapshot index + 1, an open segment that is not the last one.

@@ -240,6 +240,27 @@ TEST(OpenSegmentIndex, DamagedIndexedEntryIsReportedByReadNeverServedAndQuaranti
   EXPECT_EQ(again.log->repair_until(), 20u);
 }
 
+TEST(OpenSegmentIndex, LastSyncedEntryFailingItsChecksumIsDamageNotATornTail) {
+  // Without the side index a bad last entry looks like an interrupted append and is truncated.
+  // The side index proves the entry was fsynced (a record is written only after that), so the
+  // replica may have acknowledged it: it is quarantined and the member enters repair mode.
+  TempDir tmp;
+  const std::string dir = tmp.log_dir();
+  build_indexed_log(dir, 20);
+  const std::string segment = open_segment_path(dir);
+  const std::uint64_t offset = 19 * kEntryBytes100;  // entry 20, the last one
+  flip_byte(segment, offset + 36 + 10);
+  OpenResult opened = open_ok(small_options(dir, nullptr, kMiB));
+  EXPECT_FALSE(opened.report.torn_tail.has_value());
+  ASSERT_EQ(opened.report.corruptions.size(), 1u);
+  EXPECT_EQ(opened.report.corruptions[0].index, 20u);
+  EXPECT_EQ(opened.report.corruptions[0].offset, offset);
+  EXPECT_EQ(opened.log->last_index(), 19u);
+  EXPECT_GE(opened.log->repair_until(), 20u);
+  expect_entries(*opened.log, 1, 19, 1);
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "quarantine"));
+}
+
 TEST(OpenSegmentIndex, TruncateThenAppendKeepsSideIndexConsistent) {
   TempDir tmp;
   const std::string dir = tmp.log_dir();
