@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "broker/base/bytes.h"
+#include "broker/remoting/json_header_fast.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
@@ -19,7 +20,9 @@ Error invalid(std::string message) {
 
 // ---- JSON header ----
 
-std::string encode_json_header(const RemotingCommand& cmd) {
+}  // namespace
+
+std::string encode_json_header_general(const RemotingCommand& cmd) {
   json header = json::object();
   header["code"] = cmd.code;
   json ext = json::object();
@@ -34,6 +37,8 @@ std::string encode_json_header(const RemotingCommand& cmd) {
   header["version"] = cmd.version;
   return dump_json(header);
 }
+
+namespace {
 
 Status read_json_int32(const json& header, const char* key, bool required, int32_t* out) {
   auto it = header.find(key);
@@ -59,7 +64,9 @@ Result<std::string> ext_value_to_string(const std::string& key, const json& valu
                  " must be a string, number or boolean, got " + std::string(json_type_name(value)));
 }
 
-Result<RemotingCommand> decode_json_header(std::string_view text) {
+}  // namespace
+
+Result<RemotingCommand> decode_json_header_general(std::string_view text) {
   auto parsed = parse_json(text, "JSON header");
   if (!parsed.ok()) return parsed.error();
   const json& header = *parsed;
@@ -104,6 +111,18 @@ Result<RemotingCommand> decode_json_header(std::string_view text) {
     }
   }
   return cmd;
+}
+
+namespace {
+
+Result<RemotingCommand> decode_json_header(std::string_view text) {
+  if (auto plain = decode_plain_json_header(text)) return std::move(*plain);
+  return decode_json_header_general(text);
+}
+
+std::string encode_json_header(const RemotingCommand& cmd) {
+  if (auto plain = encode_plain_json_header(cmd)) return std::move(*plain);
+  return encode_json_header_general(cmd);
 }
 
 // ---- ROCKETMQ binary header ----
