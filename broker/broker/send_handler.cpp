@@ -85,7 +85,8 @@ frontend::Handler make_send_handler(BrokerContext& context) {
     // an empty response, not a copy of the request with its body and header fields.
     auto done = [ctx, reply_template = remoting::make_response(request, resp::kSuccess),
                  body_bytes = request.body.size(), respond, topic_name = header->topic,
-                 arrived = std::chrono::steady_clock::now()](Result<store::PutResult> result) {
+                 arrived = std::chrono::steady_clock::now()](
+                    Result<store::PutResult> result) mutable {  // called once
       if (ctx->metrics) {
         ctx->metrics->on_send_done(
             topic_name, result.ok(),
@@ -97,14 +98,14 @@ frontend::Handler make_send_handler(BrokerContext& context) {
                                         remark_for(result.error())));
         return;
       }
-      RemotingCommand response = reply_template;
+      RemotingCommand response = std::move(reply_template);
       remoting::SendMessageResponse reply;
       if (result->msg_ids.size() > 1) {
         reply.msg_id = std::accumulate(
             std::next(result->msg_ids.begin()), result->msg_ids.end(), result->msg_ids.front(),
             [](std::string a, const std::string& b) { return std::move(a) + "," + b; });
       } else {
-        reply.msg_id = result->msg_id;
+        reply.msg_id = std::move(result->msg_id);
       }
       reply.queue_id = result->queue_id;
       reply.queue_offset = result->queue_offset;

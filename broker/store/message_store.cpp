@@ -119,7 +119,18 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
         }
       }
     }
-    for (auto& w : ready) run_finisher(w.finish, false);
+    if (!ready.empty()) {
+      // One read lock for the whole batch; the callbacks (replies) run after it is released.
+      std::vector<std::function<void()>> callbacks;
+      callbacks.reserve(ready.size());
+      {
+        std::shared_lock lock(state_mu);
+        for (auto& w : ready) callbacks.push_back(w.finish(&state, nullptr));
+      }
+      for (auto& callback : callbacks) {
+        if (callback) callback();
+      }
+    }
     for (auto& w : expired) {
       Error e = make_error(ErrorCode::kTimeout, "ledger entry " + std::to_string(w.index) +
                                                     " is committed but was not applied within " +
@@ -391,20 +402,23 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
     remoting::HostAddress host = options.store_host;
     auto self = shared_from_this();
     const auto started_at = std::chrono::steady_clock::now();
-    ledger->append(std::move(data).value(), [self, topic, queue_id, count, host, started_at,
-                                             done = std::move(done)](
+    ledger->append(std::move(data).value(), [self, topic = std::move(topic), queue_id, count, host,
+                                             started_at, done = std::move(done)](
                                                 Result<ledger::AppendResult> appended) mutable {
       if (!appended.ok()) return done(appended.error());
       self->observe_append(started_at);
       std::uint64_t index = appended->index;
       self->wait_applied(
           index,
-          [topic, queue_id, count, host, index, done = std::move(done)](
-              const StoreState* applied_state, const Error* error) -> std::function<void()> {
-            if (error) return [done, e = *error] { done(e); };
+          // Called once: moves `done` into the callback it returns.
+          [topic = std::move(topic), queue_id, count, host, index, done = std::move(done)](
+              const StoreState* applied_state,
+              const Error* error) mutable -> std::function<void()> {
+            if (error) return [done = std::move(done), e = *error] { done(e); };
             PutResult result;
             result.queue_id = queue_id;
             result.ledger_index = index;
+            result.msg_ids.reserve(count);
             for (std::uint32_t i = 0; i < count; ++i) {
               auto offset =
                   applied_state->queue_offset_of(topic, queue_id, MessageLocation{index, i});
@@ -414,7 +428,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
                     "ledger entry " + std::to_string(index) + " was applied but its message " +
                         std::to_string(i) + " is not in queue " + topic + "/" +
                         std::to_string(queue_id) + " (topic deleted or retention ran meanwhile)");
-                return [done, e] { done(e); };
+                return [done = std::move(done), e] { done(e); };
               }
               std::int64_t physical = physical_offset_of(index, i);
               if (i == 0) {
@@ -424,7 +438,9 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
               result.msg_ids.push_back(remoting::encode_offset_msg_id(host, physical));
             }
             result.msg_id = result.msg_ids.front();
-            return [done, result = std::move(result)]() mutable { done(std::move(result)); };
+            return [done = std::move(done), result = std::move(result)]() mutable {
+              done(std::move(result));
+            };
           });
     });
   }
@@ -448,9 +464,10 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
       self->observe_append(started_at);
       self->wait_applied(
           appended->index,
-          [done = std::move(done)](const StoreState*, const Error* error) -> std::function<void()> {
-            if (error) return [done, e = *error] { done(e); };
-            return [done] { done(Status()); };
+          [done = std::move(done)](const StoreState*,
+                                   const Error* error) mutable -> std::function<void()> {
+            if (error) return [done = std::move(done), e = *error] { done(e); };
+            return [done = std::move(done)] { done(Status()); };
           });
     });
   }

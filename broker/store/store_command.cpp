@@ -29,18 +29,18 @@ std::string printable(std::string_view text) {
   return out + "'";
 }
 
-Status check_host(const remoting::HostAddress& host, bool v6_bit, const char* name) {
-  if (!host.valid()) {
-    return invalid(std::string(name) + " has " + std::to_string(host.ip.size()) +
+Status check_host(std::string_view ip, std::int32_t port, bool v6_bit, const char* name) {
+  if (ip.size() != 4 && ip.size() != 16) {
+    return invalid(std::string(name) + " has " + std::to_string(ip.size()) +
                    " address bytes, expected 4 or 16");
   }
-  if (host.is_ipv6() != v6_bit) {
-    return invalid(std::string(name) + " is " + (host.is_ipv6() ? "IPv6" : "IPv4") +
+  bool is_ipv6 = ip.size() == 16;
+  if (is_ipv6 != v6_bit) {
+    return invalid(std::string(name) + " is " + (is_ipv6 ? "IPv6" : "IPv4") +
                    " but its sysFlag IPv6 bit is " + (v6_bit ? "set" : "clear"));
   }
-  if (host.port < 0 || host.port > 65535) {
-    return invalid(std::string(name) + " port " + std::to_string(host.port) +
-                   " is outside 0..65535");
+  if (port < 0 || port > 65535) {
+    return invalid(std::string(name) + " port " + std::to_string(port) + " is outside 0..65535");
   }
   return Status();
 }
@@ -66,16 +66,20 @@ void write_host(ByteWriter& w, const remoting::HostAddress& host) {
   w.bytes(host.ip);
   w.i32(host.port);
 }
-remoting::HostAddress read_host(ByteReader& r) {
-  remoting::HostAddress host;
+// The ip bytes of a host field (empty after a bad length, which fails the reader).
+std::string_view read_host_ip(ByteReader& r) {
   std::uint8_t n = r.u8();
   if (n != 4 && n != 16) {
     r.fail();
-    return host;
+    return {};
   }
-  host.ip = std::string(r.bytes(n));
-  host.port = r.i32();
-  return host;
+  return r.bytes(n);
+}
+
+// Bytes write_message produces for `m`.
+std::size_t encoded_size_hint(const StoredMessage& m) {
+  return 2 + m.topic.size() + 4 * 3 + 8 + (1 + m.born_host.ip.size() + 4) + 8 +
+         (1 + m.store_host.ip.size() + 4) + 4 + 8 + 4 + m.properties.size() + 4 + m.body.size();
 }
 
 void write_message(ByteWriter& w, const StoredMessage& m) {
@@ -92,21 +96,128 @@ void write_message(ByteWriter& w, const StoredMessage& m) {
   w.blob32(m.properties);
   w.blob32(m.body);
 }
-StoredMessage read_message(ByteReader& r) {
-  StoredMessage m;
-  m.topic = read_str16(r);
+
+// One message's fields as they lie in the entry: the views point into it (no copies).
+struct MessageView {
+  std::string_view topic;
+  std::int32_t queue_id = 0;
+  std::int32_t flag = 0;
+  std::int32_t sys_flag = 0;
+  std::int64_t born_timestamp_ms = 0;
+  std::string_view born_ip;
+  std::int32_t born_port = 0;
+  std::int64_t store_timestamp_ms = 0;
+  std::string_view store_ip;
+  std::int32_t store_port = 0;
+  std::int32_t reconsume_times = 0;
+  std::int64_t prepared_transaction_offset = 0;
+  std::string_view properties;
+  std::string_view body;
+};
+
+MessageView read_message_view(ByteReader& r) {
+  MessageView m;
+  m.topic = r.bytes(r.u16());
   m.queue_id = r.i32();
   m.flag = r.i32();
   m.sys_flag = r.i32();
   m.born_timestamp_ms = r.i64();
-  m.born_host = read_host(r);
+  m.born_ip = read_host_ip(r);
+  if (r.ok()) m.born_port = r.i32();
   m.store_timestamp_ms = r.i64();
-  m.store_host = read_host(r);
+  m.store_ip = read_host_ip(r);
+  if (r.ok()) m.store_port = r.i32();
   m.reconsume_times = r.i32();
   m.prepared_transaction_offset = r.i64();
-  m.properties = std::string(r.blob32(remoting::kMaxPropertiesBytes));
-  m.body = std::string(r.blob32());
+  m.properties = r.blob32(remoting::kMaxPropertiesBytes);
+  m.body = r.blob32();
   return m;
+}
+
+MessageView view_of(const StoredMessage& m) {
+  MessageView v;
+  v.topic = m.topic;
+  v.queue_id = m.queue_id;
+  v.flag = m.flag;
+  v.sys_flag = m.sys_flag;
+  v.born_timestamp_ms = m.born_timestamp_ms;
+  v.born_ip = m.born_host.ip;
+  v.born_port = m.born_host.port;
+  v.store_timestamp_ms = m.store_timestamp_ms;
+  v.store_ip = m.store_host.ip;
+  v.store_port = m.store_host.port;
+  v.reconsume_times = m.reconsume_times;
+  v.prepared_transaction_offset = m.prepared_transaction_offset;
+  v.properties = m.properties;
+  v.body = m.body;
+  return v;
+}
+
+StoredMessage read_message(ByteReader& r) {
+  MessageView v = read_message_view(r);
+  StoredMessage m;
+  m.topic = std::string(v.topic);
+  m.queue_id = v.queue_id;
+  m.flag = v.flag;
+  m.sys_flag = v.sys_flag;
+  m.born_timestamp_ms = v.born_timestamp_ms;
+  m.born_host.ip = std::string(v.born_ip);
+  m.born_host.port = v.born_port;
+  m.store_timestamp_ms = v.store_timestamp_ms;
+  m.store_host.ip = std::string(v.store_ip);
+  m.store_host.port = v.store_port;
+  m.reconsume_times = v.reconsume_times;
+  m.prepared_transaction_offset = v.prepared_transaction_offset;
+  m.properties = std::string(v.properties);
+  m.body = std::string(v.body);
+  return m;
+}
+
+Status validate_message_view(const MessageView& m) {
+  if (Status s = validate_topic_name(m.topic); !s.ok()) return s;
+  if (Status s = check_queue_id(m.queue_id); !s.ok()) return s;
+  if (Status s =
+          check_host(m.born_ip, m.born_port,
+                     (m.sys_flag & remoting::message_sys_flag::kBornHostV6) != 0, "born host");
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          check_host(m.store_ip, m.store_port,
+                     (m.sys_flag & remoting::message_sys_flag::kStoreHostV6) != 0, "store host");
+      !s.ok()) {
+    return s;
+  }
+  if (m.properties.size() > remoting::kMaxPropertiesBytes) {
+    return invalid("properties are " + std::to_string(m.properties.size()) + " bytes, at most " +
+                   std::to_string(remoting::kMaxPropertiesBytes) + " allowed");
+  }
+  if (m.body.size() > 0x7fff0000u) {
+    return invalid("body of " + std::to_string(m.body.size()) + " bytes is too large");
+  }
+  return Status();
+}
+
+// The checks of a batch of `count` messages; `at(i)` gives message i as a MessageView.
+template <typename At>
+Status validate_batch(std::size_t count, At at) {
+  if (count == 0 || count > kMaxBatchMessages) {
+    return invalid("batch of " + std::to_string(count) + " messages, expected 1.." +
+                   std::to_string(kMaxBatchMessages));
+  }
+  const MessageView first = at(0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const MessageView m = at(i);
+    if (Status s = validate_message_view(m); !s.ok()) {
+      return invalid("batch message " + std::to_string(i) + ": " + s.error().message);
+    }
+    if (m.topic != first.topic || m.queue_id != first.queue_id) {
+      return invalid("batch message " + std::to_string(i) + " is for " + std::string(m.topic) +
+                     "/" + std::to_string(m.queue_id) + " but the batch is for " +
+                     std::string(first.topic) + "/" + std::to_string(first.queue_id));
+    }
+  }
+  return Status();
 }
 
 CommandType type_of(const StoreCommand& command) {
@@ -167,26 +278,7 @@ Status validate_group_name(std::string_view group) {
 }
 
 Status validate_message(const StoredMessage& m) {
-  if (Status s = validate_topic_name(m.topic); !s.ok()) return s;
-  if (Status s = check_queue_id(m.queue_id); !s.ok()) return s;
-  if (Status s = check_host(
-          m.born_host, (m.sys_flag & remoting::message_sys_flag::kBornHostV6) != 0, "born host");
-      !s.ok()) {
-    return s;
-  }
-  if (Status s = check_host(
-          m.store_host, (m.sys_flag & remoting::message_sys_flag::kStoreHostV6) != 0, "store host");
-      !s.ok()) {
-    return s;
-  }
-  if (m.properties.size() > remoting::kMaxPropertiesBytes) {
-    return invalid("properties are " + std::to_string(m.properties.size()) + " bytes, at most " +
-                   std::to_string(remoting::kMaxPropertiesBytes) + " allowed");
-  }
-  if (m.body.size() > 0x7fff0000u) {
-    return invalid("body of " + std::to_string(m.body.size()) + " bytes is too large");
-  }
-  return Status();
+  return validate_message_view(view_of(m));
 }
 
 Status validate_topic_config(const TopicConfig& config) {
@@ -214,22 +306,8 @@ Status validate_command(const StoreCommand& command) {
         if constexpr (std::is_same_v<T, PutMessageCommand>) {
           return validate_message(c.message);
         } else if constexpr (std::is_same_v<T, PutBatchCommand>) {
-          if (c.messages.empty() || c.messages.size() > kMaxBatchMessages) {
-            return invalid("batch of " + std::to_string(c.messages.size()) +
-                           " messages, expected 1.." + std::to_string(kMaxBatchMessages));
-          }
-          for (std::size_t i = 0; i < c.messages.size(); ++i) {
-            const StoredMessage& m = c.messages[i];
-            if (Status s = validate_message(m); !s.ok()) {
-              return invalid("batch message " + std::to_string(i) + ": " + s.error().message);
-            }
-            if (m.topic != c.messages[0].topic || m.queue_id != c.messages[0].queue_id) {
-              return invalid("batch message " + std::to_string(i) + " is for " + m.topic + "/" +
-                             std::to_string(m.queue_id) + " but the batch is for " +
-                             c.messages[0].topic + "/" + std::to_string(c.messages[0].queue_id));
-            }
-          }
-          return Status();
+          return validate_batch(c.messages.size(),
+                                [&](std::size_t i) { return view_of(c.messages[i]); });
         } else if constexpr (std::is_same_v<T, UpdateTopicCommand>) {
           return validate_topic_config(c.config);
         } else if constexpr (std::is_same_v<T, DeleteTopicCommand>) {
@@ -249,8 +327,23 @@ Status validate_command(const StoreCommand& command) {
 
 Result<std::string> encode_command(const StoreCommand& command) {
   if (Status s = validate_command(command); !s.ok()) return s.error();
-  std::string payload;
-  ByteWriter w(&payload);
+  // One buffer: header first (length and CRC patched at the end), then the payload, sized up
+  // front so a 1 KiB message costs one allocation and one copy of its body.
+  std::size_t estimate = kCommandHeaderBytes + 64;
+  if (const auto* put = std::get_if<PutMessageCommand>(&command)) {
+    estimate += encoded_size_hint(put->message);
+  } else if (const auto* batch = std::get_if<PutBatchCommand>(&command)) {
+    for (const auto& m : batch->messages) estimate += encoded_size_hint(m);
+  }
+  std::string out;
+  out.reserve(estimate);
+  ByteWriter w(&out);
+  w.u32(kCommandMagic);
+  w.u8(kCommandVersion);
+  w.u8(static_cast<std::uint8_t>(type_of(command)));
+  w.u16(0);
+  w.u32(0);  // payload length, patched below
+  w.u32(0);  // CRC, patched below
   std::visit(
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
@@ -275,23 +368,27 @@ Result<std::string> encode_command(const StoreCommand& command) {
         }
       },
       command);
-  std::string out;
-  out.reserve(kCommandHeaderBytes + payload.size());
-  ByteWriter h(&out);
-  h.u32(kCommandMagic);
-  h.u8(kCommandVersion);
-  h.u8(static_cast<std::uint8_t>(type_of(command)));
-  h.u16(0);
-  h.u32(static_cast<std::uint32_t>(payload.size()));
-  h.u32(crc32c_extend(crc32c(out), payload));
-  h.bytes(payload);
+  const auto payload_bytes = static_cast<std::uint32_t>(out.size() - kCommandHeaderBytes);
+  w.patch_u32(8, payload_bytes);
+  std::string_view bytes(out);
+  w.patch_u32(12, crc32c_extend(crc32c(bytes.substr(0, 12)), bytes.substr(kCommandHeaderBytes)));
   return out;
 }
 
-Result<StoreCommand> decode_command(std::string_view entry) {
-  auto corrupt = [](std::string message) {
-    return make_error(ErrorCode::kCorruption, "store command: " + std::move(message));
-  };
+namespace {
+
+Error corrupt_entry(std::string message) {
+  return make_error(ErrorCode::kCorruption, "store command: " + std::move(message));
+}
+
+struct CheckedEntry {
+  std::uint8_t type = 0;
+  std::string_view payload;
+};
+
+// The 16-byte header checks of decode_command (magic, version, reserved, length, CRC).
+Result<CheckedEntry> check_entry_header(std::string_view entry) {
+  const auto& corrupt = corrupt_entry;
   if (entry.size() < kCommandHeaderBytes) {
     return corrupt("entry of " + std::to_string(entry.size()) + " bytes is shorter than the " +
                    std::to_string(kCommandHeaderBytes) + "-byte header");
@@ -321,7 +418,36 @@ Result<StoreCommand> decode_command(std::string_view entry) {
     return corrupt("CRC32C mismatch (checksum at offset 12)");
   }
 
-  ByteReader r(payload);
+  return CheckedEntry{type, payload};
+}
+
+// The checks after the fields were read: reader state, trailing bytes, then `validate`.
+Status check_decoded(const ByteReader& r, std::uint8_t type, const Status& validated) {
+  const char* name = command_type_name(static_cast<CommandType>(type));
+  if (!r.ok()) {
+    return corrupt_entry(std::string(name) +
+                         " payload is truncated or has a bad field near payload offset " +
+                         std::to_string(r.position()));
+  }
+  if (!r.at_end()) {
+    return corrupt_entry(std::to_string(r.remaining()) + " trailing bytes after the " + name +
+                         " payload");
+  }
+  if (!validated.ok()) return corrupt_entry(std::string(name) + ": " + validated.error().message);
+  return Status();
+}
+
+Error bad_batch_count(std::uint32_t count) {
+  return corrupt_entry("batch count " + std::to_string(count) + " at payload offset 0");
+}
+
+}  // namespace
+
+Result<StoreCommand> decode_command(std::string_view entry) {
+  auto checked = check_entry_header(entry);
+  if (!checked.ok()) return checked.error();
+  const std::uint8_t type = checked->type;
+  ByteReader r(checked->payload);
   StoreCommand command;
   switch (static_cast<CommandType>(type)) {
     case CommandType::kPutMessage:
@@ -329,9 +455,7 @@ Result<StoreCommand> decode_command(std::string_view entry) {
       break;
     case CommandType::kPutBatch: {
       std::uint32_t count = r.u32();
-      if (count == 0 || count > kMaxBatchMessages) {
-        return corrupt("batch count " + std::to_string(count) + " at payload offset 0");
-      }
+      if (count == 0 || count > kMaxBatchMessages) return bad_batch_count(count);
       PutBatchCommand batch;
       for (std::uint32_t i = 0; i < count && r.ok(); ++i) batch.messages.push_back(read_message(r));
       command = std::move(batch);
@@ -363,20 +487,58 @@ Result<StoreCommand> decode_command(std::string_view entry) {
       return make_error(ErrorCode::kInvalidArgument,
                         "store command: unknown type " + std::to_string(type) + " at offset 5");
   }
-  if (!r.ok()) {
-    return corrupt(std::string(command_type_name(static_cast<CommandType>(type))) +
-                   " payload is truncated or has a bad field near payload offset " +
-                   std::to_string(r.position()));
-  }
-  if (!r.at_end()) {
-    return corrupt(std::to_string(r.remaining()) + " trailing bytes after the " +
-                   command_type_name(static_cast<CommandType>(type)) + " payload");
-  }
-  if (Status s = validate_command(command); !s.ok()) {
-    return corrupt(std::string(command_type_name(static_cast<CommandType>(type))) + ": " +
-                   s.error().message);
-  }
+  Status validated = (r.ok() && r.at_end()) ? validate_command(command) : Status();
+  if (Status s = check_decoded(r, type, validated); !s.ok()) return s.error();
   return command;
+}
+
+bool is_put_entry(std::string_view entry) {
+  if (entry.size() < kCommandHeaderBytes) return false;
+  auto type = static_cast<CommandType>(static_cast<std::uint8_t>(entry[5]));
+  return type == CommandType::kPutMessage || type == CommandType::kPutBatch;
+}
+
+Result<PutSummary> decode_put_summary(std::string_view entry) {
+  auto checked = check_entry_header(entry);
+  if (!checked.ok()) return checked.error();
+  const std::uint8_t type = checked->type;
+  ByteReader r(checked->payload);
+  PutSummary summary;
+  Status validated;
+  switch (static_cast<CommandType>(type)) {
+    case CommandType::kPutMessage: {
+      MessageView m = read_message_view(r);
+      if (r.ok() && r.at_end()) validated = validate_message_view(m);
+      summary.topic = m.topic;
+      summary.queue_id = m.queue_id;
+      summary.store_timestamp_ms = m.store_timestamp_ms;
+      summary.count = 1;
+      break;
+    }
+    case CommandType::kPutBatch: {
+      std::uint32_t count = r.u32();
+      if (count == 0 || count > kMaxBatchMessages) return bad_batch_count(count);
+      std::vector<MessageView> messages;
+      messages.reserve(std::min<std::size_t>(count, r.remaining() / 32 + 1));
+      for (std::uint32_t i = 0; i < count && r.ok(); ++i) messages.push_back(read_message_view(r));
+      if (r.ok() && r.at_end()) {
+        validated = validate_batch(messages.size(), [&](std::size_t i) { return messages[i]; });
+      }
+      if (!messages.empty()) {
+        summary.topic = messages.front().topic;
+        summary.queue_id = messages.front().queue_id;
+        summary.store_timestamp_ms = messages.front().store_timestamp_ms;
+      }
+      summary.count = static_cast<std::uint32_t>(messages.size());
+      break;
+    }
+    default:
+      return make_error(ErrorCode::kInvalidArgument,
+                        "store command: type " + std::to_string(type) +
+                            " at offset 5 is not a PutMessage or PutBatch");
+  }
+  if (Status s = check_decoded(r, type, validated); !s.ok()) return s.error();
+  return summary;
 }
 
 }  // namespace dledger::store

@@ -136,4 +136,18 @@ Result<std::string> encode_command(const StoreCommand& command);
 // for a version newer than this build understands or an unknown type. Never reads out of bounds.
 Result<StoreCommand> decode_command(std::string_view entry);
 
+// What applying a put needs from its entry, without copying bodies or properties. `topic` points
+// into the decoded entry.
+struct PutSummary {
+  std::string_view topic;
+  std::int32_t queue_id = 0;
+  std::int64_t store_timestamp_ms = 0;  // of the first message (all share it)
+  std::uint32_t count = 0;              // messages: 1 for PutMessage
+};
+// Whether `entry`'s type byte says PutMessage or PutBatch (nothing else is checked).
+bool is_put_entry(std::string_view entry);
+// Decodes a PutMessage or PutBatch entry with exactly decode_command's checks and errors, but
+// returns only the summary (no copy of any body or properties). kInvalidArgument for other types.
+Result<PutSummary> decode_put_summary(std::string_view entry);
+
 }  // namespace dledger::store

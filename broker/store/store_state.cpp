@@ -63,16 +63,30 @@ void StoreState::apply(std::uint64_t index, raft::EntryType type, std::string_vi
     applied_index_ = index;
     return;
   }
+  if (is_put_entry(data)) {
+    // Applying a put needs topic, queue and timestamp only: no copy of bodies or properties.
+    auto put = decode_put_summary(data);
+    if (put.ok()) {
+      apply_put(index, put->topic, put->queue_id, put->store_timestamp_ms, put->count);
+      applied_index_ = index;
+      return;
+    }
+    skip_entry(index, data, put.error());
+    return;
+  }
   auto command = decode_command(data);
   if (!command.ok()) {
-    ++skipped_entries_;
-    spdlog::error(
-        "store: ledger entry {} ({} bytes) is not a valid store command and is skipped: {}", index,
-        data.size(), command.error().to_string());
-    applied_index_ = index;
+    skip_entry(index, data, command.error());
     return;
   }
   apply_command(index, *command);
+}
+
+void StoreState::skip_entry(std::uint64_t index, std::string_view data, const Error& error) {
+  ++skipped_entries_;
+  spdlog::error("store: ledger entry {} ({} bytes) is not a valid store command and is skipped: {}",
+                index, data.size(), error.to_string());
+  applied_index_ = index;
 }
 
 void StoreState::apply_command(std::uint64_t index, const StoreCommand& command) {
@@ -80,16 +94,13 @@ void StoreState::apply_command(std::uint64_t index, const StoreCommand& command)
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, PutMessageCommand>) {
-          std::int64_t ts = std::max(c.message.store_timestamp_ms, last_store_timestamp_ms_);
-          last_store_timestamp_ms_ = ts;
-          append_message(index, 0, c.message, ts);
+          apply_put(index, c.message.topic, c.message.queue_id, c.message.store_timestamp_ms, 1);
         } else if constexpr (std::is_same_v<T, PutBatchCommand>) {
           if (c.messages.empty()) return;
-          std::int64_t ts = std::max(c.messages[0].store_timestamp_ms, last_store_timestamp_ms_);
-          last_store_timestamp_ms_ = ts;
-          for (std::size_t i = 0; i < c.messages.size(); ++i) {
-            append_message(index, static_cast<std::uint32_t>(i), c.messages[i], ts);
-          }
+          // Validated: every message of a batch has the first one's topic and queue.
+          apply_put(index, c.messages[0].topic, c.messages[0].queue_id,
+                    c.messages[0].store_timestamp_ms,
+                    static_cast<std::uint32_t>(c.messages.size()));
         } else if constexpr (std::is_same_v<T, UpdateTopicCommand>) {
           topics_[c.config.name] = c.config;
         } else if constexpr (std::is_same_v<T, DeleteTopicCommand>) {
@@ -108,15 +119,19 @@ void StoreState::apply_command(std::uint64_t index, const StoreCommand& command)
   applied_index_ = index;
 }
 
-void StoreState::append_message(std::uint64_t index, std::uint32_t position,
-                                const StoredMessage& message, std::int64_t store_timestamp_ms) {
-  ConsumeQueue& q = queues_[QueueKey{message.topic, message.queue_id}];
-  // Invariant (O(1) per message): entries follow ledger order with non-decreasing timestamps.
-  assert(q.entries.empty() || q.entries.back().ledger_index < index ||
-         (q.entries.back().ledger_index == index && q.entries.back().batch_position < position));
-  assert(q.entries.empty() || q.entries.back().store_timestamp_ms <= store_timestamp_ms);
-  q.entries.push_back(ConsumeQueueEntry{index, position, store_timestamp_ms});
-  ++q.next_offset;
+void StoreState::apply_put(std::uint64_t index, std::string_view topic, std::int32_t queue_id,
+                           std::int64_t store_timestamp_ms, std::uint32_t count) {
+  std::int64_t ts = std::max(store_timestamp_ms, last_store_timestamp_ms_);
+  last_store_timestamp_ms_ = ts;
+  ConsumeQueue& q = queues_[QueueKey{std::string(topic), queue_id}];
+  for (std::uint32_t position = 0; position < count; ++position) {
+    // Invariant (O(1) per message): entries follow ledger order with non-decreasing timestamps.
+    assert(q.entries.empty() || q.entries.back().ledger_index < index ||
+           (q.entries.back().ledger_index == index && q.entries.back().batch_position < position));
+    assert(q.entries.empty() || q.entries.back().store_timestamp_ms <= ts);
+    q.entries.push_back(ConsumeQueueEntry{index, position, ts});
+    ++q.next_offset;
+  }
 }
 
 std::optional<TopicConfig> StoreState::topic(const std::string& name) const {

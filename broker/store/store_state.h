@@ -158,8 +158,11 @@ class StoreState {
   using QueueKey = std::pair<std::string, std::int32_t>;
 
   const ConsumeQueue* find_queue(const std::string& topic, std::int32_t queue_id) const;
-  void append_message(std::uint64_t index, std::uint32_t position, const StoredMessage& message,
-                      std::int64_t store_timestamp_ms);
+  // Appends the `count` messages of put entry `index` to (topic, queue_id).
+  void apply_put(std::uint64_t index, std::string_view topic, std::int32_t queue_id,
+                 std::int64_t store_timestamp_ms, std::uint32_t count);
+  // Counts and logs an entry that is not a valid store command; it only advances the index.
+  void skip_entry(std::uint64_t index, std::string_view data, const Error& error);
 
   std::uint64_t applied_index_ = 0;
   std::uint64_t skipped_entries_ = 0;

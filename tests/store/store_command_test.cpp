@@ -124,6 +124,64 @@ TEST(StoreCommand, EverySingleBitFlipIsDetected) {
   }
 }
 
+// Recomputes the CRC of a (modified) entry so only its fields are wrong.
+void reseal(std::string& entry) {
+  std::uint32_t crc = crc32c_extend(crc32c(std::string_view(entry).substr(0, 12)),
+                                    std::string_view(entry).substr(kCommandHeaderBytes));
+  std::string sealed;
+  ByteWriter(&sealed).u32(crc);
+  entry.replace(12, 4, sealed);
+}
+
+// decode_put_summary must accept exactly what decode_command accepts (replicas that skip
+// different entries would diverge), report the same error, and summarize what it decodes.
+void expect_summary_agrees(std::string_view entry) {
+  auto full = decode_command(entry);
+  auto summary = decode_put_summary(entry);
+  ASSERT_EQ(full.ok(), summary.ok())
+      << (full.ok() ? summary.error().to_string() : full.error().to_string());
+  if (!full.ok()) {
+    EXPECT_EQ(full.error().code, summary.error().code);
+    EXPECT_EQ(full.error().message, summary.error().message);
+    return;
+  }
+  std::vector<StoredMessage> messages;
+  if (const auto* put = std::get_if<PutMessageCommand>(&*full)) {
+    messages.push_back(put->message);
+  } else {
+    messages = std::get<PutBatchCommand>(*full).messages;
+  }
+  EXPECT_EQ(summary->count, messages.size());
+  EXPECT_EQ(summary->topic, messages.front().topic);
+  EXPECT_EQ(summary->queue_id, messages.front().queue_id);
+  EXPECT_EQ(summary->store_timestamp_ms, messages.front().store_timestamp_ms);
+}
+
+TEST(StoreCommand, PutSummaryAcceptsAndRejectsExactlyWhatFullDecodeDoes) {
+  for (const auto& command : every_command_type()) {
+    auto encoded = encode_command(command);
+    ASSERT_TRUE(encoded.ok());
+    if (!is_put_entry(*encoded)) {
+      EXPECT_FALSE(decode_put_summary(*encoded).ok());
+      continue;
+    }
+    expect_summary_agrees(*encoded);
+    for (std::size_t n = 0; n < encoded->size(); ++n) {
+      expect_summary_agrees(std::string_view(*encoded).substr(0, n));
+    }
+    // Every byte changed (two ways) with a valid checksum: the field checks must agree too.
+    for (std::size_t byte = 0; byte < encoded->size(); ++byte) {
+      if (byte >= 12 && byte < kCommandHeaderBytes) continue;  // the checksum itself
+      for (int delta : {1, 0x80}) {
+        std::string damaged = *encoded;
+        damaged[byte] = static_cast<char>(damaged[byte] + delta);
+        reseal(damaged);
+        if (is_put_entry(damaged)) expect_summary_agrees(damaged);  // as StoreState::apply
+      }
+    }
+  }
+}
+
 TEST(StoreCommand, NewerVersionAndUnknownTypeAreReportedAsSuch) {
   auto encoded = encode_command(DeleteTopicCommand{"orders"});
   ASSERT_TRUE(encoded.ok());
@@ -136,12 +194,7 @@ TEST(StoreCommand, NewerVersionAndUnknownTypeAreReportedAsSuch) {
 
   std::string unknown = *encoded;
   unknown[5] = 99;
-  // Re-seal the checksum so only the type is wrong.
-  std::uint32_t crc = crc32c_extend(crc32c(std::string_view(unknown).substr(0, 12)),
-                                    std::string_view(unknown).substr(kCommandHeaderBytes));
-  std::string sealed;
-  ByteWriter(&sealed).u32(crc);
-  unknown.replace(12, 4, sealed);
+  reseal(unknown);  // only the type is wrong
   auto r2 = decode_command(unknown);
   ASSERT_FALSE(r2.ok());
   EXPECT_NE(r2.error().message.find("unknown type 99"), std::string::npos);

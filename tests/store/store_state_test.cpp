@@ -220,6 +220,33 @@ TEST(StoreState, CorruptEntriesAreSkippedTheSameWayOnEveryReplica) {
   EXPECT_EQ(a.fingerprint(), b.fingerprint());
 }
 
+// apply() reads only a summary of put entries (decode_put_summary); the state must be the one the
+// fully decoded commands give.
+TEST(StoreState, ApplyingPutEntryBytesEqualsApplyingTheDecodedCommands) {
+  FakeLedger ledger;
+  ledger.append(UpdateTopicCommand{TopicConfig{"t", 4, 4, 6, 0}});
+  ledger.append(PutMessageCommand{message("t", 0, "a", 1000)});
+  PutBatchCommand batch;
+  for (int i = 0; i < 3; ++i)
+    batch.messages.push_back(message("t", 2, "b" + std::to_string(i), 900));
+  ledger.append(batch);
+  ledger.append(PutMessageCommand{message("u", 1, "c", 1200)});
+  ledger.append(PutMessageCommand{message("t", 2, "d", 1100)});
+
+  StoreState from_bytes;
+  ledger.apply_all(from_bytes);
+  StoreState from_commands;
+  for (const auto& [index, e] : ledger.entries) {
+    auto command = decode_command(e.second);
+    ASSERT_TRUE(command.ok()) << command.error().to_string();
+    from_commands.apply_command(index, *command);
+  }
+  EXPECT_EQ(from_bytes.fingerprint(), from_commands.fingerprint());
+  EXPECT_EQ(from_bytes.max_offset("t", 2), 4);
+  EXPECT_EQ(from_bytes.queue_offset_of("t", 2, {3, 2}), 2);
+  EXPECT_EQ(from_bytes.last_store_timestamp_ms(), 1200);
+}
+
 TEST(StoreState, StoreTimestampsNeverGoBackAndSearchFindsTheFirstAtOrAfter) {
   FakeLedger ledger;
   ledger.append(PutMessageCommand{message("t", 0, "a", 100)});
