@@ -32,8 +32,11 @@ async function eventually(condition, limitMs, intervalMs = 100) {
   }
 }
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-function freePort() {
+// Ports this process has handed out: the kernel may give the same port to two consecutive
+// listen(0) calls once the first server is closed, and a group needs distinct ports.
+const handedOutPorts = new Set();
+
+function kernelPickedPort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -42,6 +45,18 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago and was not handed out before by this process.
+async function freePort() {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = await kernelPickedPort();
+    if (!handedOutPorts.has(port)) {
+      handedOutPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the kernel kept picking ports this process already used');
 }
 
 // One RocketMQ remoting request over a fresh connection (JSON header, serialize type 0).

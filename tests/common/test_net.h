@@ -1,7 +1,9 @@
 // Helpers shared by tests that run servers: a free loopback port and a polling wait.
 //
 // free_port(): a TCP port on 127.0.0.1 that was free when asked (the kernel picks it by binding
-// port 0). Another process may take it before the caller binds; tests that can, bind port 0
+// port 0), and never one this process was handed before: the kernel may give the same port to two
+// consecutive binds once the first socket is closed, and a test that asks for three ports must get
+// three. Another process may still take it before the caller binds; tests that can, bind port 0
 // themselves and read the port back instead.
 //
 // eventually(condition, limit): polls `condition` every 10 ms until it holds or `limit` passes;
@@ -16,12 +18,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 namespace dledger::testing {
 
-inline std::uint16_t free_port() {
+inline std::uint16_t kernel_picked_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("free_port: socket() failed");
   sockaddr_in addr{};
@@ -36,6 +40,17 @@ inline std::uint16_t free_port() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+inline std::uint16_t free_port() {
+  static std::mutex mutex;
+  static std::set<std::uint16_t> handed_out;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::uint16_t port = kernel_picked_port();
+    std::lock_guard lock(mutex);
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("free_port: the kernel kept picking ports this process already used");
 }
 
 template <typename Fn>
