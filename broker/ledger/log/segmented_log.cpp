@@ -235,7 +235,7 @@ Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t l
       e.index = h.index;
       e.term = h.term;
       e.type = static_cast<raft::EntryType>(h.type);
-      e.data.assign(bytes.data() + format::kEntryHeaderBytes, h.payload_bytes);
+      e.data = std::string(bytes.data() + format::kEntryHeaderBytes, h.payload_bytes);
       out.push_back(std::move(e));
     }
     index = s->first_index + slot;

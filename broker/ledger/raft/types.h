@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/ledger/raft/payload.h"
+
 namespace dledger::raft {
 
 // A member id: the number N of a DLedger id "nN". Ids are unique within a group and never reused
@@ -27,7 +29,7 @@ struct Entry {
   std::uint64_t index = 0;
   std::uint64_t term = 0;
   EntryType type = EntryType::kNormal;
-  std::string data;
+  Payload data;  // shared, immutable: copying an entry does not copy its bytes
 
   bool operator==(const Entry&) const = default;
 };

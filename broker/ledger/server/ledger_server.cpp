@@ -613,7 +613,7 @@ Result<CommittedEntry> LedgerServerImpl::get(std::uint64_t index) {
   }
   auto entry = log_->read(index);
   if (!entry.ok()) return entry.error();
-  return CommittedEntry{entry->index, entry->term, entry->type, std::move(entry->data)};
+  return CommittedEntry{entry->index, entry->term, entry->type, std::move(entry->data).release()};
 }
 
 Result<std::vector<CommittedEntry>> LedgerServerImpl::read(std::uint64_t from_index,
@@ -625,7 +625,7 @@ Result<std::vector<CommittedEntry>> LedgerServerImpl::read(std::uint64_t from_in
   std::vector<CommittedEntry> out;
   out.reserve(entries->size());
   for (auto& e : *entries) {
-    out.push_back(CommittedEntry{e.index, e.term, e.type, std::move(e.data)});
+    out.push_back(CommittedEntry{e.index, e.term, e.type, std::move(e.data).release()});
   }
   return out;
 }

@@ -152,7 +152,8 @@ void SimDisk::corrupt(std::uint64_t index) {
     durable_.corrupt_index = index;
   }
   // The bytes differ from what was written; nothing may read them as valid again.
-  durable_.log[index - durable_.snapshot_meta.index - 1].data += "#corrupt";
+  auto& damaged = durable_.log[index - durable_.snapshot_meta.index - 1].data;
+  damaged = damaged.str() + "#corrupt";
   written_ = durable_;
 }
 

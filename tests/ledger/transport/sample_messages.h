@@ -24,7 +24,7 @@ inline raft::Message append_with_entries(int count, std::size_t data_bytes) {
     e.term = i == 0 ? 5 : 7;
     e.type = i == 1 ? raft::EntryType::kNoOp
                     : (i == 2 ? raft::EntryType::kConfig : raft::EntryType::kNormal);
-    e.data.assign(data_bytes, static_cast<char>('a' + i % 26));
+    e.data = std::string(data_bytes, static_cast<char>('a' + i % 26));
     m.entries.push_back(std::move(e));
   }
   return m;
