@@ -82,6 +82,17 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
     EXPECT_NE(o.error().message.find("'nameserver'"), std::string::npos);
   }
   {
+    // The log cannot hold segments above 2 GiB: refused when the file is read, not at open.
+    Properties p = base_props();
+    p.set("segmentBytes", "4294967296");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("segmentBytes"), std::string::npos);
+    EXPECT_NE(o.error().message.find("4294967296"), std::string::npos);
+    p.set("segmentBytes", "2147483648");
+    EXPECT_TRUE(BrokerOptions::from_properties(p).ok());
+  }
+  {
     Properties p = base_props();
     p.set("dLegerSelfId", "n9");
     EXPECT_FALSE(BrokerOptions::from_properties(p).ok());

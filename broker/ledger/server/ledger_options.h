@@ -12,7 +12,7 @@
 //   electionTimeoutMinMs / electionTimeoutMaxMs  randomized election timeout [150 / 300]
 //   heartbeatIntervalMs    leader heartbeat [50]
 //   tickMs                 consensus clock resolution [10]; timeouts are rounded to ticks
-//   segmentBytes           log segment size [134217728]; bounds the open segment a restart scans
+//   segmentBytes           log segment size, 4096 B to 2 GiB [1073741824]
 //   fileReservedTime       retention by age, hours; 0 = keep [72]
 //   retentionBytes         retention by total size; 0 = unlimited [0]
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
