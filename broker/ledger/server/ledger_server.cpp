@@ -153,6 +153,7 @@ class LedgerServerImpl final : public LedgerServer {
   std::atomic<std::uint32_t> outstanding_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> persist_failed_{false};  // set on the writer thread by a failed persist
   std::once_flag stop_once_;
 
   // Consensus-thread state.
@@ -435,6 +436,19 @@ void LedgerServerImpl::drain() {
                                          pi = r.persist_index, pt = r.persist_term,
                                          snapshot_index](const Status& status, std::uint64_t,
                                                          std::uint64_t) mutable {
+      // A follower's acknowledgements leave from the writer thread as soon as the fsync is done:
+      // one thread hand-off fewer on every commit's critical path. The writer completes requests
+      // in submission order, so they still never overtake the persistence of earlier Readys;
+      // Raft tolerates their reordering against messages the consensus thread sends meanwhile.
+      // After a snapshot they wait for the application to load it (on the consensus thread).
+      // Once any persist has failed, none is acknowledged from here again: the consensus thread
+      // decides what the failure means.
+      if (!status.ok()) persist_failed_ = true;
+      if (status.ok() && !persist_failed_ && !snapshot_index && !after.empty() && !stopped_ &&
+          !failed_) {
+        transport_->send(after);
+        after.clear();
+      }
       asio::post(ctx_, [this, status, after = std::move(after), pi, pt, snapshot_index]() mutable {
         on_persist_done(status, std::move(after), pi, pt, snapshot_index);
       });
