@@ -7,7 +7,8 @@
 //   consensus   one thread runs the RaftCore, the tick timer and all bookkeeping of pending
 //               appends; every other thread talks to it by posting tasks.
 //   writer      the log's GroupCommitWriter appends Ready entries in order and fsyncs once per
-//               batch (sync mode), then reports back to the consensus thread.
+//               batch (sync mode), sends the batch's acknowledgements (messages_after_persist)
+//               itself, then reports back to the consensus thread.
 //   transport   the peer transport's I/O thread; received messages are posted to consensus.
 //   callers     append()/get()/read()/wait_for_commit() are thread-safe.
 //
