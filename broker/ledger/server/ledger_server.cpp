@@ -241,6 +241,7 @@ Status LedgerServerImpl::init() {
   transport_options.listen_host = host_of(options_.self_peer_address);
   transport_options.listen_port = port_of(options_.self_peer_address);
   transport_options.secret = options_.group_secret;
+  transport_options.io_context = &ctx_;
   transport_ = std::make_unique<transport::PeerTransport>(
       transport_options, [this](raft::Message&& message) {
         bool post = false;

@@ -4,12 +4,13 @@
 // get(index) of committed entries.
 //
 // Threads:
-//   consensus   one thread runs the RaftCore, the tick timer and all bookkeeping of pending
-//               appends; every other thread talks to it by posting tasks.
+//   consensus   one thread runs the RaftCore, the tick timer, all bookkeeping of pending
+//               appends, and the peer transport's socket work (the transport runs on this
+//               thread's io_context, so a received message reaches the core without a thread
+//               hand-off); every other thread talks to it by posting tasks.
 //   writer      the log's GroupCommitWriter appends Ready entries in order and fsyncs once per
 //               batch (sync mode), sends the batch's acknowledgements (messages_after_persist)
 //               itself, then reports back to the consensus thread.
-//   transport   the peer transport's I/O thread; received messages are posted to consensus.
 //   callers     append()/get()/read()/wait_for_commit() are thread-safe.
 //
 // Leader append path (Raft thesis 10.2.1): the leader sends AppendEntries to followers at the

@@ -5,6 +5,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -146,6 +147,7 @@ class PeerTransport::Impl {
   Impl(PeerTransportOptions options, MessageHandler on_message)
       : options_(std::move(options)),
         on_message_(std::move(on_message)),
+        io_(options_.io_context != nullptr ? *options_.io_context : own_io_),
         acceptor_(io_),
         accept_retry_timer_(io_) {
     if (!options_.logger) options_.logger = spdlog::default_logger();
@@ -211,7 +213,8 @@ class PeerTransport::Impl {
 
   PeerTransportOptions options_;
   MessageHandler on_message_;
-  asio::io_context io_;
+  asio::io_context own_io_;  // unused when options_.io_context is set
+  asio::io_context& io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
   tcp::acceptor acceptor_;
@@ -279,17 +282,17 @@ Status PeerTransport::Impl::start(const raft::Membership& membership) {
                         bound_port_.load(), options_.group,
                         options_.secret.empty() ? "" : " (secret required)");
   started_ = true;
-  work_.emplace(asio::make_work_guard(io_));
+  if (options_.io_context == nullptr) work_.emplace(asio::make_work_guard(io_));
   accept_next();
   apply_membership(membership);
-  thread_ = std::thread([this] { io_.run(); });
+  if (options_.io_context == nullptr) thread_ = std::thread([this] { io_.run(); });
   return Status();
 }
 
 void PeerTransport::Impl::stop() {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
   if (!started_.load() || stopping_.exchange(true)) return;
-  asio::post(io_, [this] {
+  auto close_all = [this] {
     asio::error_code ignored;
     acceptor_.close(ignored);
     accept_retry_timer_.cancel();
@@ -304,7 +307,23 @@ void PeerTransport::Impl::stop() {
     }
     std::vector<std::shared_ptr<Inbound>> inbound(inbound_.begin(), inbound_.end());
     for (auto& conn : inbound) close_inbound(conn, "transport stopping");
-  });
+  };
+  if (options_.io_context == nullptr) {
+    asio::post(io_, close_all);
+  } else if (io_.get_executor().running_in_this_thread()) {
+    close_all();
+  } else {
+    // The owner's thread runs the context: close there and wait, so that nothing of this
+    // transport is touched after stop() returns except the aborted handlers the owner's context
+    // still runs (they only see closed sockets and stopping_).
+    std::promise<void> closed;
+    auto done = closed.get_future();
+    asio::post(io_, [&] {
+      close_all();
+      closed.set_value();
+    });
+    done.wait();
+  }
   work_.reset();
   if (thread_.joinable()) thread_.join();
   options_.logger->info("{}: stopped", prefix());

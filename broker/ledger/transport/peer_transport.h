@@ -23,9 +23,12 @@
 // whose `from`/`to` do not match the handshake close that one connection; every close is logged
 // with its reason. Nothing else is affected.
 //
-// Threads: one io thread owned by the transport runs all socket work and calls `on_message`.
-// send(), update_membership() and the stats accessors may be called from any thread, including
-// from `on_message`; stop() must not be called from `on_message` (it joins the io thread).
+// Threads: one io thread owned by the transport runs all socket work and calls `on_message`;
+// or, with PeerTransportOptions::io_context set, the thread of the owner that runs that context
+// does (no thread of its own). send(), update_membership() and the stats accessors may be called
+// from any thread, including from `on_message`. With an own io thread, stop() must not be called
+// from `on_message` (it joins the io thread); with an external context it may be called from any
+// thread while the context runs.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -43,6 +46,10 @@
 #include "broker/ledger/transport/backoff.h"
 #include "broker/ledger/transport/frame.h"
 #include "broker/ledger/transport/message_codec.h"
+
+namespace asio {
+class io_context;
+}
 
 namespace dledger::transport {
 
@@ -73,6 +80,13 @@ struct PeerTransportOptions {
   std::function<std::uint64_t()> random;      // backoff jitter, called on the io thread
   std::function<std::string()> nonce_source;  // kNonceBytes per challenge
   std::shared_ptr<spdlog::logger> logger;
+
+  // Run on this context instead of an own io thread; on_message then runs on the owner's thread,
+  // saving a thread hand-off per received message. Contract: the owner runs the context on ONE
+  // thread from start() until stop() has returned (stop() waits for that thread to close every
+  // connection), then keeps running it until it runs out of work, and destroys the transport
+  // only after that thread has left run(). Handlers still queued then see a stopped transport.
+  asio::io_context* io_context = nullptr;
 };
 
 struct PeerStats {
@@ -111,8 +125,9 @@ class PeerTransport {
   // the address). Call once.
   Status start(const raft::Membership& membership);
 
-  // Closes every connection and joins the io thread. Idempotent; a stopped transport stays
-  // stopped. Messages still queued are dropped.
+  // Closes every connection and joins the io thread (external context: waits until the
+  // context's thread has closed them). Idempotent; a stopped transport stays stopped. Messages
+  // still queued are dropped.
   void stop();
 
   // The bound port (useful with listen_port 0); 0 before start().

@@ -6,10 +6,12 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <asio.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -609,6 +611,77 @@ TEST(PeerTransport, StartFailsWithAClearErrorWhenThePortIsTaken) {
   EXPECT_EQ(started.error().code, ErrorCode::kIo);
   EXPECT_NE(started.error().message.find(Local(a.port())), std::string::npos)
       << started.error().message;
+}
+
+// The ledger server runs its transport on the consensus thread's io_context. Messages must then
+// arrive on that thread, and stop() - from another thread or from the context's own thread -
+// must close every connection and leave nothing running once the owner stops the context.
+TEST(PeerTransport, OnAnExternalContextMessagesArriveOnItsThreadAndStopClosesEverything) {
+  for (bool stop_from_context_thread : {false, true}) {
+    SCOPED_TRACE(stop_from_context_thread ? "stop on the context's thread" : "stop elsewhere");
+    asio::io_context ctx;
+    auto work = asio::make_work_guard(ctx);
+    std::thread owner([&] { ctx.run(); });
+    const std::thread::id owner_id = owner.get_id();
+
+    std::mutex mu;
+    std::vector<Message> received;
+    bool wrong_thread = false;
+    PeerTransportOptions options;
+    options.group = "group-a";
+    options.self_id = 1;
+    options.listen_host = "127.0.0.1";
+    options.reconnect_backoff = {10, 200};
+    options.io_context = &ctx;
+    auto a = std::make_unique<PeerTransport>(options, [&](Message&& m) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (std::this_thread::get_id() != owner_id) wrong_thread = true;
+      received.push_back(std::move(m));
+    });
+    ASSERT_TRUE(a->start(MembershipOf({{1, 0}})).ok());
+    Node b(2);
+    Membership m = MembershipOf({{1, a->listen_port()}, {2, b.port()}});
+    a->update_membership(m);
+    b.transport().update_membership(m);
+
+    constexpr std::uint64_t kCount = 2'000;
+    for (std::uint64_t i = 1; i <= kCount; ++i) {
+      a->send(Heartbeat(1, 2, i));
+      b.transport().send(Heartbeat(2, 1, i));
+    }
+    ASSERT_TRUE(WaitUntil([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return received.size() >= kCount && b.received_count() >= kCount;
+    }));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ASSERT_EQ(received.size(), kCount);
+      for (std::uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(received[i].commit, i + 1);
+      EXPECT_FALSE(wrong_thread) << "on_message ran off the context's thread";
+    }
+    std::vector<Message> got = b.received();
+    ASSERT_EQ(got.size(), kCount);
+    for (std::uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(got[i].commit, i + 1);
+
+    if (stop_from_context_thread) {
+      std::promise<void> stopped;
+      asio::post(ctx, [&] {
+        a->stop();
+        stopped.set_value();
+      });
+      stopped.get_future().wait();
+    } else {
+      a->stop();
+    }
+    // Every connection of the stopped member is closed: b loses its outbound connection to it,
+    // and a sends nothing more.
+    EXPECT_TRUE(WaitUntil([&] { return !b.connected_to(1); }));
+    a->send(Heartbeat(1, 2, kCount + 1));
+    work.reset();
+    owner.join();  // returns: the stopped transport left no work behind on the context
+    a.reset();
+    EXPECT_EQ(b.received_count(), kCount);
+  }
 }
 
 }  // namespace
