@@ -81,6 +81,7 @@ class LedgerServerImpl final : public LedgerServer {
   LedgerStatus status() override;
   Result<std::uint64_t> run_retention() override;
   const LedgerOptions& options() const override { return options_; }
+  asio::io_context* consensus_context() override { return &ctx_; }
   std::uint16_t peer_port() const override { return transport_ ? transport_->listen_port() : 0; }
   GroupCommitCounters group_commit_counters() const override;
 

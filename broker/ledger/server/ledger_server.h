@@ -32,6 +32,10 @@
 #include "broker/ledger/raft/types.h"
 #include "broker/ledger/server/ledger_options.h"
 
+namespace asio {
+class io_context;
+}
+
 namespace dledger::ledger {
 
 struct AppendResult {
@@ -157,6 +161,11 @@ class LedgerServer {
 
   virtual LedgerStatus status() = 0;
   virtual const LedgerOptions& options() const = 0;
+  // The io_context the consensus thread runs (nullptr for implementations without one). A
+  // component may run its socket work there to avoid thread hand-offs on the append path
+  // (ClientServiceOptions::io_context); its handlers then run on the consensus thread and must
+  // never block.
+  virtual asio::io_context* consensus_context() { return nullptr; }
   // The bound peer port (from dLegerPeers).
   virtual std::uint16_t peer_port() const = 0;
   virtual GroupCommitCounters group_commit_counters() const = 0;

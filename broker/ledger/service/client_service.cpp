@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -72,7 +73,11 @@ class Session;
 struct ClientService::Impl {
   ClientServiceOptions options;
   ClientBackend& backend;
-  asio::io_context io;
+  asio::io_context own_io;  // unused when options.io_context is set
+  asio::io_context& io;
+  // With options.io_context: one thread that serves get requests (log reads), so they never
+  // block the shared context. Without: gets run on the I/O thread.
+  std::unique_ptr<asio::thread_pool> reader;
   asio::ip::tcp::acceptor acceptor{io};
   std::shared_ptr<Poster> poster = std::make_shared<Poster>();
   std::thread thread;
@@ -84,7 +89,11 @@ struct ClientService::Impl {
   std::mutex stop_mu;
   bool stopped = false;
 
-  Impl(ClientServiceOptions o, ClientBackend& b) : options(std::move(o)), backend(b) {}
+  Impl(ClientServiceOptions o, ClientBackend& b)
+      : options(std::move(o)),
+        backend(b),
+        io(options.io_context != nullptr ? *options.io_context : own_io) {}
+  bool external() const { return options.io_context != nullptr; }
   void accept_next();
 };
 
@@ -165,13 +174,22 @@ class Session : public std::enable_shared_from_this<Session> {
         submit_coalesced();  // keep appends ahead of later requests of the same connection
         auto req = decode_get_request(frame.body);
         if (!req.ok()) return violation(req.error().message);
-        auto entry = service_.backend.get(req->index);
-        if (!entry.ok()) {
-          reply_error(id, entry.error());
-        } else {
-          GetResponse resp{entry->index, entry->term, entry->type, std::move(entry->data)};
-          encode_get_response(id, resp, &out_);
+        if (service_.reader) {
+          // On a shared (consensus) context a log read must not stall it: read on the reader
+          // thread and answer back on the I/O thread.
+          ++inflight_;
+          std::weak_ptr<Session> weak = weak_from_this();
+          std::shared_ptr<Poster> poster = service_.poster;
+          ClientBackend* backend = &service_.backend;
+          asio::post(*service_.reader, [weak, poster, backend, id, index = req->index] {
+            auto entry = backend->get(index);
+            poster->post([weak, id, entry = std::move(entry)]() mutable {
+              if (auto self = weak.lock()) self->on_get_done(id, std::move(entry));
+            });
+          });
+          return;
         }
+        answer_get(id, service_.backend.get(req->index));
         return;
       }
       default:
@@ -230,6 +248,23 @@ class Session : public std::enable_shared_from_this<Session> {
                                   self->on_append_done(*requests, result);
                               });
                             });
+  }
+
+  void answer_get(std::uint64_t id, Result<ledger::CommittedEntry> entry) {
+    if (!entry.ok()) {
+      reply_error(id, entry.error());
+    } else {
+      GetResponse resp{entry->index, entry->term, entry->type, std::move(entry->data)};
+      encode_get_response(id, resp, &out_);
+    }
+  }
+
+  void on_get_done(std::uint64_t id, Result<ledger::CommittedEntry> entry) {
+    --inflight_;
+    if (closed_) return;
+    answer_get(id, std::move(entry));
+    flush();
+    read_more();
   }
 
   void on_append_done(const std::vector<CoalescedRequest>& requests,
@@ -328,9 +363,15 @@ Result<std::unique_ptr<ClientService>> ClientService::start(ClientServiceOptions
   }
   impl->port = impl->acceptor.local_endpoint().port();
   impl->poster->io = &impl->io;
-  impl->accept_next();
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->io.run(); });
+  if (impl->external()) {
+    impl->reader = std::make_unique<asio::thread_pool>(1);
+    // The owner's thread may already run the context: touch the acceptor only from it.
+    asio::post(impl->io, [raw] { raw->accept_next(); });
+  } else {
+    impl->accept_next();
+    impl->thread = std::thread([raw] { raw->io.run(); });
+  }
   return std::unique_ptr<ClientService>(new ClientService(std::move(impl)));
 }
 
@@ -345,16 +386,32 @@ void ClientService::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   Impl* impl = impl_.get();
-  asio::post(impl->io, [impl] {
+  auto close_all = [impl] {
     std::error_code ec;
     impl->acceptor.close(ec);
     auto sessions = impl->sessions;
     for (auto& [raw, weak] : sessions) {
       if (auto s = weak.lock()) s->close();
     }
-    impl->io.stop();
-  });
-  if (impl->thread.joinable()) impl->thread.join();
+  };
+  if (!impl->external()) {
+    asio::post(impl->io, [impl, close_all] {
+      close_all();
+      impl->io.stop();
+    });
+    if (impl->thread.joinable()) impl->thread.join();
+  } else if (impl->io.get_executor().running_in_this_thread()) {
+    close_all();
+  } else {
+    std::promise<void> closed;
+    auto done = closed.get_future();
+    asio::post(impl->io, [&] {
+      close_all();
+      closed.set_value();
+    });
+    done.wait();
+  }
+  if (impl->reader) impl->reader->join();  // finishes queued gets; their answers are dropped
   {
     std::lock_guard<std::mutex> poster_lock(impl->poster->mu);
     impl->poster->io = nullptr;

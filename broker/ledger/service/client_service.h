@@ -5,7 +5,10 @@
 //
 // Threads: one I/O thread owns the acceptor and every connection. Backend append callbacks may
 // run on any thread; they post the response back to the I/O thread. get() is called on the I/O
-// thread (it reads committed entries, normally from the page cache).
+// thread (it reads committed entries, normally from the page cache). With
+// ClientServiceOptions::io_context the "I/O thread" is the owner's thread running that context
+// (the ledger's consensus thread), and get() runs on a reader thread of the service instead, so
+// a log read never stalls that context.
 //
 // Per connection:
 //   - requests are pipelined; responses are written in completion order with their request id;
@@ -32,6 +35,10 @@
 #include "broker/ledger/server/ledger_server.h"
 #include "broker/ledger/service/client_protocol.h"
 
+namespace asio {
+class io_context;
+}
+
 namespace dledger::service {
 
 inline constexpr std::uint16_t kDefaultClientPort = 20911;
@@ -41,6 +48,13 @@ struct ClientServiceOptions {
   std::uint16_t port = kDefaultClientPort;  // 0: any free port
   FrameLimits limits;
   std::uint32_t max_inflight_per_connection = 4096;
+  // Run on this context instead of an own I/O thread (the ledger program passes the ledger's
+  // consensus context: an append then reaches the consensus core, and its response the socket,
+  // without thread hand-offs). Contract: the owner runs the context on ONE thread from start()
+  // until stop() has returned (stop() waits for that thread to close every connection), keeps
+  // running it until it runs out of work, and destroys the service only after that thread has
+  // left run().
+  asio::io_context* io_context = nullptr;
 
   // Reads `clientHost` [0.0.0.0], `clientPort` [20911, 0..65535], `clientMaxFrameBytes`
   // [16777216, 1024..1073741824] and marks them used. Errors name the key and value.

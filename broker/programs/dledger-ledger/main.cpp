@@ -99,6 +99,10 @@ int run(int argc, char** argv) {
 
   auto client_backend = std::make_unique<programs::MeasuredClientBackend>(
       service::make_ledger_backend(*ledger_server), *metrics);
+  // The client service runs on the consensus thread: an append reaches the core, and its
+  // response the socket, without a thread hand-off. The ledger is stopped (its consensus thread
+  // joined) before the service is destroyed, as ClientServiceOptions::io_context requires.
+  client_options->io_context = ledger_server->consensus_context();
   auto client_service = service::ClientService::start(*client_options, *client_backend);
   if (!client_service.ok()) {
     spdlog::error("{}/{}: cannot start the client service: {}", group, self,

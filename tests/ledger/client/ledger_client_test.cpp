@@ -7,6 +7,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -426,6 +427,101 @@ TEST(ClientService, FailedBatchAnswersEveryRequestWithTheError) {
   }
   EXPECT_EQ(answered, (std::set<std::uint64_t>{7, 8, 9, 10, 11}));
   EXPECT_TRUE(backend.log().empty());
+}
+
+// Forwards to a FakeBackend and records the threads appends and gets ran on.
+class ThreadRecordingBackend final : public service::ClientBackend {
+ public:
+  explicit ThreadRecordingBackend(FakeBackend& inner) : inner_(inner) {}
+  void append(std::vector<std::string> entries, ledger::AppendCallback done) override {
+    record(&append_threads_);
+    inner_.append(std::move(entries), std::move(done));
+  }
+  Result<ledger::CommittedEntry> get(std::uint64_t index) override {
+    record(&get_threads_);
+    return inner_.get(index);
+  }
+  raft::NodeId leader_id() override { return inner_.leader_id(); }
+  std::set<std::thread::id> append_threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return append_threads_;
+  }
+  std::set<std::thread::id> get_threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return get_threads_;
+  }
+
+ private:
+  void record(std::set<std::thread::id>* threads) {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads->insert(std::this_thread::get_id());
+  }
+  FakeBackend& inner_;
+  std::mutex mu_;
+  std::set<std::thread::id> append_threads_;
+  std::set<std::thread::id> get_threads_;
+};
+
+// The ledger program runs the client service on the consensus thread's context: appends must
+// then be handed to the backend on that thread (no hand-off), log reads (gets) must stay off it,
+// and stop() - from another thread or from the context's own - must close everything and leave
+// no work behind on the context.
+TEST(ClientService, OnAnExternalContextAppendsRunOnItsThreadGetsOffItAndStopIsClean) {
+  for (bool stop_from_context_thread : {false, true}) {
+    SCOPED_TRACE(stop_from_context_thread ? "stop on the context's thread" : "stop elsewhere");
+    asio::io_context ctx;
+    auto work = asio::make_work_guard(ctx);
+    std::thread owner([&] { ctx.run(); });
+    const std::thread::id owner_id = owner.get_id();
+
+    FakeBackend fake(0);
+    ThreadRecordingBackend backend(fake);
+    service::ClientServiceOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.io_context = &ctx;
+    auto started = service::ClientService::start(options, backend);
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    std::unique_ptr<service::ClientService> service = std::move(started).value();
+
+    auto client = connect(peer("n0", service->port()));
+    for (int i = 1; i <= 20; ++i) {
+      auto r = client->append_sync("entry-" + std::to_string(i));
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      EXPECT_EQ(r->index, static_cast<std::uint64_t>(i));
+    }
+    for (int i = 1; i <= 20; ++i) {
+      auto e = client->get_sync(static_cast<std::uint64_t>(i));
+      ASSERT_TRUE(e.ok()) << e.error().to_string();
+      EXPECT_EQ(e->data, "entry-" + std::to_string(i));
+    }
+    auto missing = client->get_sync(21);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kOutOfRange);
+    EXPECT_EQ(backend.append_threads(), std::set<std::thread::id>{owner_id});
+    EXPECT_FALSE(backend.get_threads().empty());
+    EXPECT_EQ(backend.get_threads().count(owner_id), 0u) << "a get ran on the shared context";
+    client->close();
+
+    if (stop_from_context_thread) {
+      std::promise<void> stopped;
+      asio::post(ctx, [&] {
+        service->stop();
+        stopped.set_value();
+      });
+      stopped.get_future().wait();
+    } else {
+      service->stop();
+    }
+    // The listener is closed: a new client cannot reach the service.
+    auto late = connect(peer("n0", service->port()), 300ms);
+    EXPECT_FALSE(late->append_sync("late").ok());
+    late->close();
+    work.reset();
+    owner.join();  // returns: the stopped service left no work behind on the context
+    service.reset();
+    EXPECT_EQ(fake.log().size(), 20u);
+  }
 }
 
 TEST(LedgerClient, MalformedServerFrameDropsTheConnectionAndReportsWhy) {
