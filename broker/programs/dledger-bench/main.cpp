@@ -279,19 +279,22 @@ int run_failover(const CommonFlags& flags, int trials) {
   std::mutex mu;
   std::condition_variable cv;
   Clock::time_point last_ack;
+  std::uint64_t last_ack_term = 0;
   std::uint64_t acks = 0;
   std::atomic<bool> stopping{false};
   std::atomic<int> outstanding{0};
-  std::atomic<int> killed{-1};
+  // Term of the leader killed in the current trial: only appends acknowledged in a later term
+  // (by a new leader) end the trial. Filtering by the client's idea of the leader is not enough:
+  // when that is stale, a response the old leader sent just before SIGKILL could end a trial.
+  std::atomic<std::uint64_t> killed_term{0};
   std::function<void()> issue;
   issue = [&] {
     outstanding.fetch_add(1);
     (*client)->append("failover-probe", [&](Result<ledger::AppendResult> r) {
-      // Only acknowledgements from a replica other than the killed one count (a response the
-      // old leader sent just before SIGKILL must not end a trial).
-      if (r.ok() && (*client)->leader() != static_cast<raft::NodeId>(killed.load())) {
+      if (r.ok() && r->term > killed_term.load()) {
         std::lock_guard<std::mutex> lock(mu);
         last_ack = Clock::now();
+        last_ack_term = r->term;
         ++acks;
         cv.notify_all();
       }
@@ -315,18 +318,30 @@ int run_failover(const CommonFlags& flags, int trials) {
       std::uint64_t seen = acks;
       cv.wait_for(lock, 30s, [&] { return acks >= seen + 20; });
     }
-    killed = *leader;
+    auto leader_status = g.processes->status(*leader);
+    if (!leader_status.ok()) {
+      std::cerr << "dledger-bench: trial " << trial << ": " << leader_status.error().to_string()
+                << "\n";
+      break;
+    }
+    killed_term = leader_status->term;
     const auto kill_time = Clock::now();
     g.processes->kill9(*leader);
     bool recovered;
     double ms = 0;
+    std::uint64_t ack_term = 0;
     {
       std::unique_lock<std::mutex> lock(mu);
       recovered = cv.wait_for(lock, 60s, [&] { return last_ack > kill_time; });
-      if (recovered) ms = std::chrono::duration<double, std::milli>(last_ack - kill_time).count();
+      if (recovered) {
+        ms = std::chrono::duration<double, std::milli>(last_ack - kill_time).count();
+        ack_term = last_ack_term;
+      }
     }
     trial_results.push_back({{"trial", trial},
                              {"killed", "n" + std::to_string(*leader)},
+                             {"killed_term", leader_status->term},
+                             {"first_ack_term", recovered ? nlohmann::json(ack_term) : nullptr},
                              {"kill_to_first_ack_ms", recovered ? nlohmann::json(ms) : nullptr}});
     if (recovered) failover_ms.push_back(ms);
     std::cerr << "trial " << trial << ": killed n" << *leader << ", first ack after " << ms
