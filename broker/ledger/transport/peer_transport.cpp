@@ -282,9 +282,16 @@ Status PeerTransport::Impl::start(const raft::Membership& membership) {
                         bound_port_.load(), options_.group,
                         options_.secret.empty() ? "" : " (secret required)");
   started_ = true;
-  if (options_.io_context == nullptr) work_.emplace(asio::make_work_guard(io_));
-  accept_next();
-  apply_membership(membership);
+  if (options_.io_context == nullptr) {
+    work_.emplace(asio::make_work_guard(io_));
+    accept_next();
+  } else {
+    // The owner's thread may already run the context: touch the acceptor only from it.
+    asio::post(io_, [this] {
+      if (!stopping_.load()) accept_next();
+    });
+  }
+  apply_membership(membership);  // thread-safe: connections start on the io context
   if (options_.io_context == nullptr) thread_ = std::thread([this] { io_.run(); });
   return Status();
 }
