@@ -7,12 +7,12 @@
 #include <asio.hpp>
 #include <atomic>
 #include <condition_variable>
-#include <future>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "broker/ledger/service/client_service.h"
+#include "tests/common/context_thread.h"
 #include "tests/ledger/client/fake_backend.h"
 
 namespace dledger::client {
@@ -469,17 +469,15 @@ class ThreadRecordingBackend final : public service::ClientBackend {
 TEST(ClientService, OnAnExternalContextAppendsRunOnItsThreadGetsOffItAndStopIsClean) {
   for (bool stop_from_context_thread : {false, true}) {
     SCOPED_TRACE(stop_from_context_thread ? "stop on the context's thread" : "stop elsewhere");
-    asio::io_context ctx;
-    auto work = asio::make_work_guard(ctx);
-    std::thread owner([&] { ctx.run(); });
-    const std::thread::id owner_id = owner.get_id();
+    dledger::testing::ContextThread owner;
+    const std::thread::id owner_id = owner.id();
 
     FakeBackend fake(0);
     ThreadRecordingBackend backend(fake);
     service::ClientServiceOptions options;
     options.host = "127.0.0.1";
     options.port = 0;
-    options.io_context = &ctx;
+    options.io_context = &owner.context();
     auto started = service::ClientService::start(options, backend);
     ASSERT_TRUE(started.ok()) << started.error().message;
     std::unique_ptr<service::ClientService> service = std::move(started).value();
@@ -504,12 +502,7 @@ TEST(ClientService, OnAnExternalContextAppendsRunOnItsThreadGetsOffItAndStopIsCl
     client->close();
 
     if (stop_from_context_thread) {
-      std::promise<void> stopped;
-      asio::post(ctx, [&] {
-        service->stop();
-        stopped.set_value();
-      });
-      stopped.get_future().wait();
+      owner.run([&] { service->stop(); });
     } else {
       service->stop();
     }
@@ -517,8 +510,7 @@ TEST(ClientService, OnAnExternalContextAppendsRunOnItsThreadGetsOffItAndStopIsCl
     auto late = connect(peer("n0", service->port()), 300ms);
     EXPECT_FALSE(late->append_sync("late").ok());
     late->close();
-    work.reset();
-    owner.join();  // returns: the stopped service left no work behind on the context
+    owner.finish();  // returns: the stopped service left no work behind on the context
     service.reset();
     EXPECT_EQ(fake.log().size(), 20u);
   }

@@ -6,12 +6,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <asio.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +20,7 @@
 #include "broker/ledger/transport/frame.h"
 #include "broker/ledger/transport/handshake.h"
 #include "broker/ledger/transport/message_codec.h"
+#include "tests/common/context_thread.h"
 #include "tests/ledger/transport/sample_messages.h"
 
 namespace dledger::transport {
@@ -619,10 +618,8 @@ TEST(PeerTransport, StartFailsWithAClearErrorWhenThePortIsTaken) {
 TEST(PeerTransport, OnAnExternalContextMessagesArriveOnItsThreadAndStopClosesEverything) {
   for (bool stop_from_context_thread : {false, true}) {
     SCOPED_TRACE(stop_from_context_thread ? "stop on the context's thread" : "stop elsewhere");
-    asio::io_context ctx;
-    auto work = asio::make_work_guard(ctx);
-    std::thread owner([&] { ctx.run(); });
-    const std::thread::id owner_id = owner.get_id();
+    dledger::testing::ContextThread owner;
+    const std::thread::id owner_id = owner.id();
 
     std::mutex mu;
     std::vector<Message> received;
@@ -632,7 +629,7 @@ TEST(PeerTransport, OnAnExternalContextMessagesArriveOnItsThreadAndStopClosesEve
     options.self_id = 1;
     options.listen_host = "127.0.0.1";
     options.reconnect_backoff = {10, 200};
-    options.io_context = &ctx;
+    options.io_context = &owner.context();
     auto a = std::make_unique<PeerTransport>(options, [&](Message&& m) {
       std::lock_guard<std::mutex> lock(mu);
       if (std::this_thread::get_id() != owner_id) wrong_thread = true;
@@ -664,12 +661,7 @@ TEST(PeerTransport, OnAnExternalContextMessagesArriveOnItsThreadAndStopClosesEve
     for (std::uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(got[i].commit, i + 1);
 
     if (stop_from_context_thread) {
-      std::promise<void> stopped;
-      asio::post(ctx, [&] {
-        a->stop();
-        stopped.set_value();
-      });
-      stopped.get_future().wait();
+      owner.run([&] { a->stop(); });
     } else {
       a->stop();
     }
@@ -677,8 +669,7 @@ TEST(PeerTransport, OnAnExternalContextMessagesArriveOnItsThreadAndStopClosesEve
     // and a sends nothing more.
     EXPECT_TRUE(WaitUntil([&] { return !b.connected_to(1); }));
     a->send(Heartbeat(1, 2, kCount + 1));
-    work.reset();
-    owner.join();  // returns: the stopped transport left no work behind on the context
+    owner.finish();  // returns: the stopped transport left no work behind on the context
     a.reset();
     EXPECT_EQ(b.received_count(), kCount);
   }
