@@ -93,6 +93,19 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
     EXPECT_TRUE(BrokerOptions::from_properties(p).ok());
   }
   {
+    // Recovery reads the zero-filled tail: bounded at 64 MiB; 0 turns preallocation off.
+    Properties p = base_props();
+    p.set("preallocateBytes", "67108865");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("preallocateBytes"), std::string::npos);
+    EXPECT_NE(o.error().message.find("67108865"), std::string::npos);
+    p.set("preallocateBytes", "0");
+    auto off = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(off.ok());
+    EXPECT_EQ(off->ledger.preallocate_bytes, 0u);
+  }
+  {
     Properties p = base_props();
     p.set("dLegerSelfId", "n9");
     EXPECT_FALSE(BrokerOptions::from_properties(p).ok());

@@ -76,6 +76,7 @@ struct SegmentedLog::ScanResult {
   std::string reason;
   bool valid_entry_after = false;        // a valid header with index >= bad_index follows
   std::uint64_t highest_index_seen = 0;  // highest index among valid headers after the damage
+  bool zero_tail = false;                // bad, and nothing but zeros from end_offset on
 };
 
 class SegmentedLog::Opener {
@@ -152,6 +153,19 @@ class SegmentedLog::Opener {
       break;
     }
     r.end_offset = pos;
+    if (r.bad && !r.valid_entry_after) {
+      // Only zeros from here on: space written ahead of the entries (Options::
+      // preallocate_bytes), or an append whose bytes never reached the disk.
+      r.zero_tail = true;
+      for (std::uint64_t y = pos; y < file_size && r.zero_tail;) {
+        auto chunk = reader.view(y, kScanWindowBytes);
+        if (!chunk) return chunk.error();
+        if (chunk->empty()) break;
+        r.zero_tail = std::all_of(chunk->begin(), chunk->end(), [](char ch) { return ch == 0; });
+        y += chunk->size();
+      }
+      if (r.zero_tail) return r;
+    }
     if (r.bad) {
       // Is there any valid entry header after the damage? Then it is not a torn tail.
       r.highest_index_seen = std::max(r.highest_index_seen, r.bad_index);
@@ -346,6 +360,7 @@ class SegmentedLog::Opener {
           segment->closed = false;
         }
         if (Status s = segment->file->truncate(bad_offset); !s) return s;
+        segment->file_bytes = bad_offset;
         if (Status s = segment->file->sync(); !s) return s;
       }
     }
@@ -588,13 +603,23 @@ class SegmentedLog::Opener {
           open_index_first_ = c.first_index;
           open_index_valid_records_ = known.offsets.size();
         }
-        if (!c.closed) report_.open_segment_bytes_scanned += file_size - known.end_offset;
+        const std::uint64_t scan_from = known.end_offset;
         auto scanned = scan(*seg.file, file_size, c.first_index, std::move(known));
         if (!scanned) return scanned.error();
         ScanResult& r = *scanned;
         seg.offsets = std::move(r.offsets);
         seg.term_runs = std::move(r.term_runs);
         seg.end_offset = r.end_offset;
+        seg.file_bytes = file_size;
+        // The open segment may end in zeros written ahead of its entries (Options::
+        // preallocate_bytes): unused space, not damage, as long as the entries before it are
+        // whole and nothing but zeros follows.
+        const bool zero_tail =
+            !c.closed && is_last && r.bad && r.zero_tail && r.bad_index > durable_through;
+        if (!c.closed) {
+          report_.open_segment_bytes_scanned += (zero_tail ? r.end_offset : file_size) - scan_from;
+        }
+        if (zero_tail) r.bad = false;
         for (auto& cfg : r.configs) pending_configs_.push_back(std::move(cfg));
         std::string reason = r.reason;
         bool bad = r.bad;
@@ -612,6 +637,7 @@ class SegmentedLog::Opener {
           }
           if (torn) {
             if (Status s = seg.file->truncate(seg.end_offset); !s) return s;
+            seg.file_bytes = seg.end_offset;
             if (Status s = seg.file->sync(); !s) return s;
             TornTail t{path(c.name), seg.end_offset, file_size - seg.end_offset};
             warn("torn tail in " + t.file + " at offset " + std::to_string(t.offset) + ": " +
@@ -771,6 +797,11 @@ Result<OpenResult> SegmentedLog::open(Options options) {
     return make_error(ErrorCode::kInvalidArgument,
                       "segment_bytes = " + std::to_string(options.segment_bytes) +
                           ": must be between 1024 and 2147483648");
+  }
+  if (options.preallocate_bytes > kMaxPreallocateBytes) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "preallocate_bytes = " + std::to_string(options.preallocate_bytes) +
+                          ": must be at most " + std::to_string(kMaxPreallocateBytes));
   }
   if (!options.io) options.io = default_file_io();
   if (!options.now_unix_ms) {

@@ -366,8 +366,10 @@ Status SegmentedLog::append_locked(const std::vector<raft::Entry>& entries) {
     if (Status s = open.file->write_at(open.end_offset, buf); !s) {
       // Drop any partially written bytes so a later append does not sit in front of them.
       if (Status t = open.file->truncate(open.end_offset); !t) (void)fail(t.error());
+      open.file_bytes = open.end_offset;
       return s;
     }
+    preallocate_locked(open, open.end_offset + buf.size());
     std::unique_lock state(state_mu_);
     for (const Pending& p : pending) {
       const raft::Entry& e = *p.entry;
@@ -423,9 +425,35 @@ Status SegmentedLog::ensure_open_segment_locked() {
   return Status();
 }
 
+void SegmentedLog::preallocate_locked(Segment& open, std::uint64_t data_end) {
+  const std::uint64_t step = options_.preallocate_bytes;
+  open.file_bytes = std::max(open.file_bytes, data_end);
+  // The segment is sealed (and cut to its entries) before it grows past segment_bytes.
+  const std::uint64_t limit = options_.segment_bytes;
+  if (step == 0 || data_end >= limit) return;
+  if (open.file_bytes >= std::min(data_end + step / 2, limit)) return;
+  // Zeros from the end of the file (never over entries) to one step past the data. Best effort:
+  // a failure (a full disk) costs only speed, so the append that triggered it still succeeds;
+  // a partial write leaves zeros, which recovery treats like any other zero-filled tail.
+  if (zeros_.empty())
+    zeros_.assign(static_cast<std::size_t>(std::min<std::uint64_t>(step, 1u << 20)), '\0');
+  const std::uint64_t target = std::min(data_end + step, limit);
+  for (std::uint64_t at = open.file_bytes; at < target;) {
+    const std::uint64_t n = std::min<std::uint64_t>(target - at, zeros_.size());
+    if (Status s = open.file->write_at(at, std::string_view(zeros_.data(), n)); !s) return;
+    at += n;
+    open.file_bytes = at;
+  }
+}
+
 Status SegmentedLog::seal_open_segment_locked() {
   Segment& seg = segments_.back();
   if (seg.closed || seg.count() == 0) return Status();
+  if (seg.file_bytes > seg.end_offset) {
+    // A closed segment is exactly its entries (its .idx records the size): drop the zeros.
+    if (Status s = seg.file->truncate(seg.end_offset); !s) return fail(s.error());
+    seg.file_bytes = seg.end_offset;
+  }
   if (Status s = seg.file->sync(); !s) return fail(s.error());
   format::SegmentIndex idx;
   idx.first_index = seg.first_index;
@@ -622,6 +650,7 @@ Status SegmentedLog::truncate_suffix_locked(std::uint64_t from_index) {
       seg.end_offset = new_end;
     }
     if (Status s = seg.file->truncate(new_end); !s) return fail(s.error());
+    seg.file_bytes = new_end;
     if (Status s = seg.file->sync(); !s) return fail(s.error());
   }
   std::uint64_t damaged = damaged_from_.load();

@@ -13,6 +13,9 @@
 //   heartbeatIntervalMs    leader heartbeat [50]
 //   tickMs                 consensus clock resolution [10]; timeouts are rounded to ticks
 //   segmentBytes           log segment size, 4096 B to 2 GiB [1073741824]
+//   preallocateBytes       zero-filled space written ahead of the log's end so that an fsync
+//                          flushes data only, not file-size metadata; 0 = off, up to 64 MiB
+//                          [1048576]
 //   fileReservedTime       retention by age, hours; 0 = keep [72]
 //   retentionBytes         retention by total size; 0 = unlimited [0]
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
@@ -60,6 +63,7 @@ struct LedgerOptions {
   std::uint32_t heartbeat_interval_ms = 50;
   std::uint32_t tick_ms = 10;
   std::uint64_t segment_bytes = 1ull << 30;
+  std::uint64_t preallocate_bytes = 1ull << 20;
   std::uint32_t retention_hours = 72;
   std::uint64_t retention_bytes = 0;
   std::uint32_t retention_check_interval_ms = 60000;

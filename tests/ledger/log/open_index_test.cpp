@@ -40,9 +40,12 @@ TEST(OpenSegmentIndex, IndexedOpenSegmentOpensWithoutReadingCoveredEntries) {
   EXPECT_EQ(opened.report.open_segment_bytes_scanned, 0u);
   EXPECT_EQ(opened.report.open_segment_entries_indexed, 200u);
   EXPECT_TRUE(opened.report.open_index_rejected.empty());
-  // Only the last covered entry was read from the segment (to check it), not the 27 KB before.
+  // Only the last covered entry was read from the segment (to check it), not the 27 KB before,
+  // and the zero-filled space after it (to tell it from entries appended after the last sync).
+  const std::uint64_t zeros = fs::file_size(open_segment_path(dir)) - 200 * kEntryBytes100;
+  EXPECT_GT(zeros, 0u);
   EXPECT_EQ(io->bytes_read_from(fs::path(open_segment_path(dir)).filename().string()),
-            kEntryBytes100);
+            kEntryBytes100 + zeros);
   EXPECT_EQ(opened.log->last_index(), 200u);
   EXPECT_EQ(opened.log->last_term(), 1u);
   expect_entries(*opened.log, 1, 200, 1);
