@@ -21,6 +21,8 @@ class PlainJsonReader {
       ++pos_;
     }
   }
+  // Printable ASCII other than the quote and the backslash.
+  static bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
   bool at_end() const { return pos_ == text_.size(); }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool consume(char c) {
@@ -42,13 +44,15 @@ class PlainJsonReader {
     ++pos_;
     out->clear();
     while (pos_ < text_.size()) {
+      // A run of characters that stand for themselves is appended at once.
+      std::size_t run = pos_;
+      while (run < text_.size() && plain(static_cast<unsigned char>(text_[run]))) ++run;
+      out->append(text_.data() + pos_, run - pos_);
+      pos_ = run;
+      if (pos_ >= text_.size()) return false;
       auto c = static_cast<unsigned char>(text_[pos_++]);
       if (c == '"') return true;
-      if (c < 0x20 || c >= 0x80) return false;
-      if (c != '\\') {
-        out->push_back(static_cast<char>(c));
-        continue;
-      }
+      if (c != '\\') return false;  // a control or non-ASCII byte
       if (pos_ >= text_.size()) return false;
       char e = text_[pos_++];
       switch (e) {
@@ -161,7 +165,7 @@ bool read_ext_fields(PlainJsonReader& r, std::map<std::string, std::string>* out
     char c = r.peek();
     if (c == '"') {
       if (!r.string(&value)) return false;
-      (*out)[key] = value;
+      out->insert_or_assign(key, std::move(value));
     } else if (c == 'n') {
       // A null value is skipped; a duplicate key's last value wins, as in a JSON object.
       if (!r.consume_word("null")) return false;
@@ -184,8 +188,12 @@ bool read_ext_fields(PlainJsonReader& r, std::map<std::string, std::string>* out
 // byte (the general codec replaces invalid UTF-8).
 bool append_quoted(std::string_view text, std::string* out) {
   out->push_back('"');
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;  // start of the characters not yet appended that need no escape
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+    out->append(text.data() + run, i - run);
+    run = i + 1;
     if (c >= 0x80) return false;
     switch (c) {
       case '"':
@@ -209,17 +217,15 @@ bool append_quoted(std::string_view text, std::string* out) {
       case '\t':
         out->append("\\t");
         break;
-      default:
-        if (c < 0x20) {
-          static const char* kHex = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+      default: {  // the other control characters
+        static const char* kHex = "0123456789abcdef";
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
+      }
     }
   }
+  out->append(text.data() + run, text.size() - run);
   out->push_back('"');
   return true;
 }

@@ -39,6 +39,10 @@ std::vector<RemotingCommand> commands() {
   odd.language = 250;  // unknown byte: written as OTHER
   odd.remark = std::string("ctl \x01\x1f\b\f\r", 10);
   out.push_back(odd);
+  RemotingCommand edges;  // escapes first, last, alone, and empty strings (runs are copied whole)
+  edges.remark = "\\";
+  edges.ext_fields = {{"", ""}, {"q", "\"start"}, {"r", "end\\"}, {"s", "\n"}, {"t", "a\tb\tc"}};
+  out.push_back(edges);
   RemotingCommand non_ascii;  // the fast encoder declines; the decoder declines its output too
   non_ascii.remark = "caf\xc3\xa9";
   non_ascii.ext_fields = {{"k", "\xff"}};
@@ -64,7 +68,7 @@ TEST(JsonHeaderFast, EncoderWritesExactlyTheGeneralCodecsBytes) {
     ++encoded_fast;
     EXPECT_EQ(*fast, encode_json_header_general(cmd));
   }
-  EXPECT_EQ(encoded_fast, 4);  // all but the non-ASCII one
+  EXPECT_EQ(encoded_fast, 5);  // all but the non-ASCII one
 }
 
 TEST(JsonHeaderFast, DecoderReadsWhatEitherEncoderWrote) {
