@@ -55,6 +55,13 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
   std::atomic<std::uint64_t> commit{0};
   std::atomic<bool> leading{false};
   std::atomic<std::uint32_t> leader_id{raft::kNoNode};
+  std::atomic<std::uint64_t> term{0};
+  // leader_hint()'s answer for (cached_leader, cached_term), so that it asks the ledger (a call
+  // answered on its consensus thread) once per leader and term, not once per forwarded message.
+  std::mutex hint_mu;
+  raft::NodeId cached_leader = raft::kNoNode;
+  std::uint64_t cached_term = 0;
+  std::string cached_leader_address;
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
 
@@ -549,6 +556,7 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
     if (auto core = weak.lock()) {
       core->leading.store(soft.role == raft::Role::kLeader);
       core->leader_id.store(soft.leader);
+      core->term.store(soft.term);
     }
   });
   ledger->on_commit([weak](std::uint64_t commit_index) {
@@ -559,6 +567,7 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
   ledger::LedgerStatus status = ledger->status();
   core_->leading.store(status.role == raft::Role::kLeader);
   core_->leader_id.store(status.leader_id);
+  core_->term.store(status.term);
   if (status.commit_index > core_->commit.load()) core_->commit.store(status.commit_index);
   core_->restore_checkpoint();
   core_->applier = std::thread([core = core_.get()] { core->run_applier(); });
@@ -763,9 +772,24 @@ bool MessageStore::ready_as_master() {
 ledger::LeaderHint MessageStore::leader_hint() {
   ledger::LeaderHint hint;
   if (!core_->started.load()) return hint;
+  const raft::NodeId leader = core_->leader_id.load();
+  const std::uint64_t term = core_->term.load();
+  {
+    std::lock_guard lock(core_->hint_mu);
+    if (leader != raft::kNoNode && leader == core_->cached_leader && term == core_->cached_term) {
+      hint.leader_id = leader;
+      hint.leader_address = core_->cached_leader_address;
+      return hint;
+    }
+  }
   ledger::LedgerStatus status = core_->ledger->status();
   hint.leader_id = status.leader_id;
   hint.leader_address = status.leader_address;
+  if (status.leader_address.empty()) return hint;  // the membership may not name it yet
+  std::lock_guard lock(core_->hint_mu);
+  core_->cached_leader = status.leader_id;
+  core_->cached_term = status.term;
+  core_->cached_leader_address = status.leader_address;
   return hint;
 }
 

@@ -175,6 +175,9 @@ class MessageStore {
   bool caught_up() const;
   bool is_leader() const;
   bool ready_as_master();
+  // The leader this replica knows of. Cheap on every call (the send path of a follower asks for
+  // every message it forwards): the leader's address is looked up in the ledger's status only
+  // when the leader or the term changed since the last call.
   ledger::LeaderHint leader_hint();
   std::uint64_t skipped_entries() const;
   // Byte-exact summary of the state (StoreState::fingerprint), for replica comparisons.

@@ -80,7 +80,10 @@ class FakeLedger final : public ledger::LedgerServer {
     cv_.wait_for(lock, timeout, [&] { return entries_.size() > after_index || stopped_; });
     return entries_.size();
   }
-  void on_soft_state_change(SoftStateObserver) override {}
+  void on_soft_state_change(SoftStateObserver observer) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    soft_observer_ = std::move(observer);
+  }
   void on_commit(CommitObserver) override {}
   Status transfer_leadership(raft::NodeId, std::chrono::milliseconds) override { return Status(); }
   Status add_learner(raft::NodeId, std::string, std::chrono::milliseconds) override {
@@ -90,8 +93,12 @@ class FakeLedger final : public ledger::LedgerServer {
   Status remove_member(raft::NodeId, std::chrono::milliseconds) override { return Status(); }
   ledger::LedgerStatus status() override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++status_calls_;
     ledger::LedgerStatus s;
     s.role = leader_ ? raft::Role::kLeader : raft::Role::kFollower;
+    s.term = term_;
+    s.leader_id = leader_id_;
+    s.leader_address = leader_address_;
     s.commit_index = entries_.size();
     s.last_index = entries_.size();
     s.first_index = first_index_;
@@ -112,6 +119,23 @@ class FakeLedger final : public ledger::LedgerServer {
     cv_.notify_all();
     return index;
   }
+  // This replica follows `leader` (at `address`) in `term`, and tells its observer so.
+  void follow(raft::NodeId leader, std::uint64_t term, std::string address) {
+    SoftStateObserver observer;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      leader_ = false;
+      leader_id_ = leader;
+      term_ = term;
+      leader_address_ = std::move(address);
+      observer = soft_observer_;
+    }
+    if (observer) observer(raft::SoftState{raft::Role::kFollower, term, leader});
+  }
+  std::uint64_t status_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_calls_;
+  }
   void drop_before(std::uint64_t first_index) {
     std::lock_guard<std::mutex> lock(mu_);
     first_index_ = first_index;
@@ -131,6 +155,11 @@ class FakeLedger final : public ledger::LedgerServer {
   std::uint64_t first_index_ = 1;
   bool stopped_ = false;
   bool leader_ = true;
+  raft::NodeId leader_id_ = raft::kNoNode;
+  std::uint64_t term_ = 1;
+  std::string leader_address_;
+  std::uint64_t status_calls_ = 0;
+  SoftStateObserver soft_observer_;
   ledger::LedgerOptions options_;
 };
 
@@ -171,6 +200,32 @@ TEST(MessageStoreOnFakeLedger, RetentionRaisesReportedMinOffsets) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->status, GetStatus::kFound);
   EXPECT_EQ(kept->count, 2u);
+  store.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, LeaderHintAsksTheLedgerOncePerLeaderAndTerm) {
+  FakeLedger ledger;
+  ledger.follow(1, 5, "127.0.0.1:40911");
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  auto expect_hint = [&](raft::NodeId leader, const std::string& address) {
+    const std::uint64_t before = ledger.status_calls();
+    for (int i = 0; i < 100; ++i) {
+      ledger::LeaderHint hint = store.leader_hint();
+      ASSERT_EQ(hint.leader_id, leader);
+      ASSERT_EQ(hint.leader_address, address);
+    }
+    EXPECT_LE(ledger.status_calls() - before, 1u);  // a forwarded message costs no ledger call
+  };
+  expect_hint(1, "127.0.0.1:40911");
+  ledger.follow(2, 6, "127.0.0.1:40921");  // a new leader
+  expect_hint(2, "127.0.0.1:40921");
+  ledger.follow(2, 7, "127.0.0.1:40922");  // a new term: looked up again
+  expect_hint(2, "127.0.0.1:40922");
+  ledger.follow(raft::kNoNode, 8, "");  // an election: no leader, nothing cached
+  EXPECT_EQ(store.leader_hint().leader_id, raft::kNoNode);
+  ledger.follow(3, 8, "127.0.0.1:40931");
+  expect_hint(3, "127.0.0.1:40931");
   store.stop();
 }
 

@@ -185,6 +185,8 @@ void add_produce_options(CLI::App& command, ProduceBenchOptions& options) {
   command.add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
   command.add_option("--broker-binary", options.broker_binary, "dledger-broker path");
   command.add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
+  command.add_flag("--via-follower", options.via_follower,
+                   "Send to a follower, which forwards every send to the master");
 }
 
 int run_produce_bench(const ProduceBenchOptions& options) {
@@ -218,13 +220,27 @@ int run_produce_bench(const ProduceBenchOptions& options) {
     return 1;
   }
 
+  std::string target = *master;
+  if (options.via_follower) {
+    for (int id : group.ids()) {
+      if (id != *leader) {
+        target = group.broker_address(id);
+        break;
+      }
+    }
+    if (target == *master) {
+      std::cerr << "dledger-bench produce: --via-follower needs --replicas 2 or more\n";
+      return 2;
+    }
+  }
+
   const std::string body(static_cast<std::size_t>(options.message_bytes), 'm');
   const int connection_count = std::min(options.connections, options.producers);
   std::vector<std::unique_ptr<frontend::RemotingClient>> connections;
   for (int c = 0; c < connection_count; ++c) {
-    auto client = frontend::RemotingClient::connect(*master);
+    auto client = frontend::RemotingClient::connect(target);
     if (!client.ok()) {
-      std::cerr << "dledger-bench produce: cannot connect to the master " << *master << ": "
+      std::cerr << "dledger-bench produce: cannot connect to " << target << ": "
                 << client.error().message << "\n";
       return 1;
     }
@@ -299,6 +315,7 @@ int run_produce_bench(const ProduceBenchOptions& options) {
       {"queues", options.queues},
       {"replicas", options.replicas},
       {"flush_mode", flush_mode},
+      {"via_follower", options.via_follower},
       {"duration_s", elapsed_s},
       {"messages", latencies.size()},
       {"errors", errors},
