@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/base/thread_name.h"
 #include "broker/metrics/metric_families.h"
 
 namespace dledger::broker {
@@ -151,6 +152,7 @@ BrokerMetricsRefresher::BrokerMetricsRefresher(BrokerMetrics& metrics,
                                                BrokerMetrics::Sources sources,
                                                std::chrono::milliseconds period) {
   thread_ = std::thread([this, &metrics, sources = std::move(sources), period] {
+    set_thread_name("broker-metrics");
     std::unique_lock lock(mu_);
     while (!stop_) {
       lock.unlock();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/base/thread_name.h"
 #include "broker/broker/broker_handlers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
@@ -11,7 +12,10 @@ namespace dledger::broker {
 MembershipReplayer::MembershipReplayer(BrokerContext& context,
                                        std::chrono::milliseconds poll_interval)
     : context_(context), poll_interval_(poll_interval) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("member-replay");
+    run();
+  });
 }
 
 MembershipReplayer::~MembershipReplayer() {

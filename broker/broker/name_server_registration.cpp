@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/base/thread_name.h"
 #include "broker/broker/broker_handlers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/register_broker.h"
@@ -38,7 +39,10 @@ NameServerRegistrar::~NameServerRegistrar() {
 
 void NameServerRegistrar::start() {
   if (options_.namesrv_addresses.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("namesrv-reg");
+    run();
+  });
 }
 
 void NameServerRegistrar::trigger() {

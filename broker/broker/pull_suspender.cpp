@@ -2,12 +2,17 @@
 
 #include <vector>
 
+#include "broker/base/thread_name.h"
+
 namespace dledger::broker {
 
 PullSuspender::PullSuspender(store::MessageStore& store, std::size_t max_held,
                              std::chrono::milliseconds check_interval)
     : store_(store), max_held_(max_held), check_interval_(check_interval) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("pull-suspender");
+    run();
+  });
 }
 
 PullSuspender::~PullSuspender() {

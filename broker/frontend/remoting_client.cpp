@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/base/thread_name.h"
 #include "broker/remoting/frame_decoder.h"
 
 namespace dledger::frontend {
@@ -240,7 +241,10 @@ Result<std::unique_ptr<RemotingClient>> RemotingClient::connect(const std::strin
     raw->socket.close(ignored);
     connected->set_value(asio::error::timed_out);
   });
-  state->thread = std::thread([raw] { raw->io.run(); });
+  state->thread = std::thread([raw] {
+    set_thread_name("remoting-client");
+    raw->io.run();
+  });
   ec = connect_done.get();
   if (ec) {
     state->guard.reset();

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/base/thread_name.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/frame_decoder.h"
 
@@ -415,9 +416,12 @@ Status RemotingServer::start() {
   core_ = core;
   started_ = true;
   detail::accept_loop(core);
-  for (auto& context : core->contexts) {
-    asio::io_context* ctx = context.get();
-    core->threads.emplace_back([ctx] { ctx->run(); });
+  for (std::size_t i = 0; i < core->contexts.size(); ++i) {
+    asio::io_context* ctx = core->contexts[i].get();
+    core->threads.emplace_back([ctx, i] {
+      set_thread_name("remoting-io-" + std::to_string(i));
+      ctx->run();
+    });
   }
   spdlog::info("{}: listening on {}:{} with {} io threads", options_.log_name, options_.host,
                bound_port_, options_.io_threads);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "broker/base/thread_name.h"
 #include "broker/namesrv/namesrv_handlers.h"
 
 namespace dledger::namesrv {
@@ -85,7 +86,10 @@ Result<std::unique_ptr<NameServer>> NameServer::start(NameServerOptions options)
   });
   Status started = self->server_.start();
   if (!started.ok()) return started.error();
-  self->scanner_ = std::thread([self] { self->scan_loop(); });
+  self->scanner_ = std::thread([self] {
+    set_thread_name("namesrv-scan");
+    self->scan_loop();
+  });
   return ns;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/base/thread_name.h"
 #include "broker/remoting/message_codec.h"
 
 namespace dledger::store {
@@ -50,6 +51,7 @@ void DelayScheduler::start() {
   std::lock_guard guard(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] {
+    set_thread_name("store-delay");
     std::unique_lock lock(mu_);
     while (!stopping_) {
       lock.unlock();

@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "broker/base/thread_name.h"
 #include "broker/store/state_checkpoint.h"
 #include "broker/store/stored_records.h"
 
@@ -570,7 +571,10 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
   core_->term.store(status.term);
   if (status.commit_index > core_->commit.load()) core_->commit.store(status.commit_index);
   core_->restore_checkpoint();
-  core_->applier = std::thread([core = core_.get()] { core->run_applier(); });
+  core_->applier = std::thread([core = core_.get()] {
+    set_thread_name("store-apply");
+    core->run_applier();
+  });
   return Status();
 }
 

@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "broker/base/thread_name.h"
+
 namespace dledger::client {
 
 namespace {
@@ -486,7 +488,10 @@ Result<std::unique_ptr<LedgerClient>> LedgerClient::create(LedgerClientOptions o
   auto impl = std::make_shared<Impl>(std::move(options), std::move(peers).value());
   Impl* raw = impl.get();
   asio::post(raw->io, [raw] { raw->start_tick(); });
-  raw->thread = std::thread([raw] { raw->io.run(); });
+  raw->thread = std::thread([raw] {
+    set_thread_name("ledger-client");
+    raw->io.run();
+  });
   return std::unique_ptr<LedgerClient>(new LedgerClient(std::move(impl)));
 }
 

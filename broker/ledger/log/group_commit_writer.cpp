@@ -3,6 +3,8 @@
 #include <chrono>
 #include <future>
 
+#include "broker/base/thread_name.h"
+
 namespace dledger::log {
 
 namespace {
@@ -19,7 +21,10 @@ GroupCommitWriter::GroupCommitWriter(SegmentedLog* log, GroupCommitOptions optio
     : log_(log), options_(options) {
   if (options_.max_batch_requests == 0) options_.max_batch_requests = 1;
   if (options_.async_flush_interval_ms == 0) options_.async_flush_interval_ms = 1;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("ledger-disk");
+    run();
+  });
 }
 
 GroupCommitWriter::~GroupCommitWriter() {

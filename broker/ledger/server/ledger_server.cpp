@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "broker/base/thread_name.h"
 #include "broker/ledger/log/group_commit_writer.h"
 #include "broker/ledger/log/segmented_log.h"
 #include "broker/ledger/raft/membership.h"
@@ -259,8 +260,14 @@ Status LedgerServerImpl::init() {
   if (!started.ok()) return started;
 
   work_.emplace(ctx_.get_executor());
-  thread_ = std::thread([this] { ctx_.run(); });
-  maintenance_thread_ = std::thread([this] { maintenance_loop(); });
+  thread_ = std::thread([this] {
+    set_thread_name("ledger-raft");
+    ctx_.run();
+  });
+  maintenance_thread_ = std::thread([this] {
+    set_thread_name("ledger-maint");
+    maintenance_loop();
+  });
   asio::post(ctx_, [this] {
     schedule_tick();
     drain();

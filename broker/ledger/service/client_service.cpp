@@ -9,6 +9,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "broker/base/thread_name.h"
+
 namespace dledger::service {
 
 namespace {
@@ -370,7 +372,10 @@ Result<std::unique_ptr<ClientService>> ClientService::start(ClientServiceOptions
     asio::post(impl->io, [raw] { raw->accept_next(); });
   } else {
     impl->accept_next();
-    impl->thread = std::thread([raw] { raw->io.run(); });
+    impl->thread = std::thread([raw] {
+      set_thread_name("ledger-clients");
+      raw->io.run();
+    });
   }
   return std::unique_ptr<ClientService>(new ClientService(std::move(impl)));
 }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "broker/base/thread_name.h"
 #include "broker/ledger/transport/handshake.h"
 
 namespace dledger::transport {
@@ -292,7 +293,12 @@ Status PeerTransport::Impl::start(const raft::Membership& membership) {
     });
   }
   apply_membership(membership);  // thread-safe: connections start on the io context
-  if (options_.io_context == nullptr) thread_ = std::thread([this] { io_.run(); });
+  if (options_.io_context == nullptr) {
+    thread_ = std::thread([this] {
+      set_thread_name("ledger-peers");
+      io_.run();
+    });
+  }
   return Status();
 }
 

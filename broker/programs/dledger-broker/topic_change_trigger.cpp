@@ -1,12 +1,17 @@
 #include "broker/programs/dledger-broker/topic_change_trigger.h"
 
+#include "broker/base/thread_name.h"
+
 namespace dledger::programs {
 
 TopicChangeTrigger::TopicChangeTrigger(store::MessageStore& store,
                                        std::chrono::milliseconds interval,
                                        std::function<void()> on_change)
     : store_(store), interval_(interval), on_change_(std::move(on_change)) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("topic-trigger");
+    run();
+  });
 }
 
 TopicChangeTrigger::~TopicChangeTrigger() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/base/thread_name.h"
 #include "broker/ledger/client/ledger_client.h"
 #include "broker/ledger/raft/membership.h"
 
@@ -188,6 +189,7 @@ MetricsRefresher::MetricsRefresher(LedgerAdminBackend& backend, ledger::LedgerSe
                                    admin::LedgerMetrics& metrics,
                                    std::chrono::milliseconds period) {
   thread_ = std::thread([this, &backend, &server, &metrics, period] {
+    set_thread_name("admin-metrics");
     std::unique_lock<std::mutex> lock(mu_);
     ledger::GroupCommitCounters previous;
     while (!stop_) {
