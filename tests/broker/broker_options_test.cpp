@@ -107,6 +107,17 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
   }
   {
     Properties p = base_props();
+    p.set("maxInflightAppends", "0");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("maxInflightAppends"), std::string::npos);
+    p.set("maxInflightAppends", "1");
+    auto one = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->ledger.max_inflight_appends, 1u);
+  }
+  {
+    Properties p = base_props();
     p.set("dLegerSelfId", "n9");
     EXPECT_FALSE(BrokerOptions::from_properties(p).ok());
   }

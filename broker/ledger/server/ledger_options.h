@@ -20,6 +20,9 @@
 //   retentionBytes         retention by total size; 0 = unlimited [0]
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
 //   maxPendingAppends      back-pressure bound; beyond it append fails with Overloaded [10000]
+//   maxInflightAppends     AppendEntries messages the leader keeps unacknowledged per follower,
+//                          1-4096 [256]; fewer means fewer, larger messages (less CPU, one more
+//                          round trip of latency under load)
 //   appendTimeoutMs        an append not committed within this fails with Timeout [3000]
 //   preferredLeaderId      member that should lead when caught up, e.g. n0 [none]
 //   groupSecret            shared secret peers prove in their handshake [none]
@@ -68,6 +71,7 @@ struct LedgerOptions {
   std::uint64_t retention_bytes = 0;
   std::uint32_t retention_check_interval_ms = 60000;
   std::uint32_t max_pending_appends = 10000;
+  std::uint32_t max_inflight_appends = 256;
   std::uint32_t append_timeout_ms = 3000;
   raft::NodeId preferred_leader = raft::kNoNode;
   std::string group_secret;

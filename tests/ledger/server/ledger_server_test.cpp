@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "broker/base/properties.h"
@@ -42,10 +44,12 @@ bool eventually(Fn condition, std::chrono::seconds limit = std::chrono::seconds(
 
 class Group {
  public:
-  explicit Group(int size)
+  // `options`: extra broker.conf keys for every member.
+  explicit Group(int size, std::map<std::string, std::string> options = {})
       : dir_(std::filesystem::temp_directory_path() /
              ("ledger-server-test-" + std::to_string(::getpid()) + "-" +
-              std::to_string(counter_++))) {
+              std::to_string(counter_++))),
+        extra_(std::move(options)) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     for (int i = 0; i < size; ++i) {
@@ -163,6 +167,51 @@ TEST(LedgerServer, ThreeReplicasElectExactlyOneLeaderAndReplicateAcknowledgedApp
       ASSERT_TRUE(e.ok()) << e.error().to_string();
       EXPECT_EQ(e->data, data) << "member " << i << " index " << index;
     }
+  }
+}
+
+TEST(LedgerServer, OneAppendMessageInFlightPerFollowerStillCommitsEveryAcknowledgedAppend) {
+  Group g(3, {{"maxInflightAppends", "1"}});
+  int leader = g.wait_for_leader();
+  ASSERT_GE(leader, 0);
+  EXPECT_EQ(g.at(leader)->options().max_inflight_appends, 1u);
+  // Many appends at once: the leader may keep only one AppendEntries unacknowledged per
+  // follower, so the rest wait and travel in larger batches.
+  constexpr int kAppends = 2000;
+  std::mutex mu;
+  std::map<std::uint64_t, std::string> acked;
+  int failed = 0;
+  std::atomic<int> done{0};
+  for (int i = 0; i < kAppends; ++i) {
+    std::string data = "entry-" + std::to_string(i);
+    g.at(leader)->append(data, [&, data](Result<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.ok()) {
+        acked[r->index] = data;
+      } else {
+        ++failed;
+      }
+      done.fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return done.load() == kAppends; }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(failed, 0);
+  ASSERT_EQ(acked.size(), static_cast<std::size_t>(kAppends));
+  const std::uint64_t last = acked.rbegin()->first;
+  for (int i = 0; i < g.size(); ++i) {
+    ASSERT_TRUE(eventually([&] { return g.at(i)->status().commit_index >= last; }))
+        << "member " << i;
+    auto entries = g.at(i)->read(acked.begin()->first, 64u << 20);
+    ASSERT_TRUE(entries.ok()) << entries.error().to_string();
+    std::size_t matched = 0;
+    for (const auto& e : *entries) {
+      auto it = acked.find(e.index);
+      if (it == acked.end()) continue;
+      EXPECT_EQ(e.data, it->second) << "member " << i << " index " << e.index;
+      ++matched;
+    }
+    EXPECT_EQ(matched, acked.size()) << "member " << i;
   }
 }
 
