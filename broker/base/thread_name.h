@@ -5,6 +5,8 @@
 
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace dledger {
 
@@ -16,5 +18,14 @@ void set_thread_name(std::string_view name);
 
 // The calling thread's name ("" if it cannot be read).
 std::string thread_name();
+
+// A std::thread that names itself `name` before it runs `body`.
+template <typename Body>
+std::thread named_thread(std::string name, Body&& body) {
+  return std::thread([name = std::move(name), body = std::forward<Body>(body)]() mutable {
+    set_thread_name(name);
+    body();
+  });
+}
 
 }  // namespace dledger

@@ -151,8 +151,7 @@ void BrokerMetrics::refresh(const Sources& sources) {
 BrokerMetricsRefresher::BrokerMetricsRefresher(BrokerMetrics& metrics,
                                                BrokerMetrics::Sources sources,
                                                std::chrono::milliseconds period) {
-  thread_ = std::thread([this, &metrics, sources = std::move(sources), period] {
-    set_thread_name("broker-metrics");
+  thread_ = named_thread("broker-metrics", [this, &metrics, sources = std::move(sources), period] {
     std::unique_lock lock(mu_);
     while (!stop_) {
       lock.unlock();

@@ -12,10 +12,7 @@ namespace dledger::broker {
 MembershipReplayer::MembershipReplayer(BrokerContext& context,
                                        std::chrono::milliseconds poll_interval)
     : context_(context), poll_interval_(poll_interval) {
-  thread_ = std::thread([this] {
-    set_thread_name("member-replay");
-    run();
-  });
+  thread_ = named_thread("member-replay", [this] { run(); });
 }
 
 MembershipReplayer::~MembershipReplayer() {

@@ -39,10 +39,7 @@ NameServerRegistrar::~NameServerRegistrar() {
 
 void NameServerRegistrar::start() {
   if (options_.namesrv_addresses.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] {
-    set_thread_name("namesrv-reg");
-    run();
-  });
+  thread_ = named_thread("namesrv-reg", [this] { run(); });
 }
 
 void NameServerRegistrar::trigger() {

@@ -9,10 +9,7 @@ namespace dledger::broker {
 PullSuspender::PullSuspender(store::MessageStore& store, std::size_t max_held,
                              std::chrono::milliseconds check_interval)
     : store_(store), max_held_(max_held), check_interval_(check_interval) {
-  thread_ = std::thread([this] {
-    set_thread_name("pull-suspender");
-    run();
-  });
+  thread_ = named_thread("pull-suspender", [this] { run(); });
 }
 
 PullSuspender::~PullSuspender() {

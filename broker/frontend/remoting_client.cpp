@@ -241,10 +241,7 @@ Result<std::unique_ptr<RemotingClient>> RemotingClient::connect(const std::strin
     raw->socket.close(ignored);
     connected->set_value(asio::error::timed_out);
   });
-  state->thread = std::thread([raw] {
-    set_thread_name("remoting-client");
-    raw->io.run();
-  });
+  state->thread = named_thread("remoting-client", [raw] { raw->io.run(); });
   ec = connect_done.get();
   if (ec) {
     state->guard.reset();

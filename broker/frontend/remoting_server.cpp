@@ -418,10 +418,8 @@ Status RemotingServer::start() {
   detail::accept_loop(core);
   for (std::size_t i = 0; i < core->contexts.size(); ++i) {
     asio::io_context* ctx = core->contexts[i].get();
-    core->threads.emplace_back([ctx, i] {
-      set_thread_name("remoting-io-" + std::to_string(i));
-      ctx->run();
-    });
+    core->threads.push_back(
+        named_thread("remoting-io-" + std::to_string(i), [ctx] { ctx->run(); }));
   }
   spdlog::info("{}: listening on {}:{} with {} io threads", options_.log_name, options_.host,
                bound_port_, options_.io_threads);

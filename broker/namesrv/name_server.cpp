@@ -86,10 +86,7 @@ Result<std::unique_ptr<NameServer>> NameServer::start(NameServerOptions options)
   });
   Status started = self->server_.start();
   if (!started.ok()) return started.error();
-  self->scanner_ = std::thread([self] {
-    set_thread_name("namesrv-scan");
-    self->scan_loop();
-  });
+  self->scanner_ = named_thread("namesrv-scan", [self] { self->scan_loop(); });
   return ns;
 }
 

@@ -9,6 +9,11 @@
 namespace dledger::remoting {
 namespace {
 
+// Printable ASCII other than the quote and the backslash: stands for itself inside a JSON string.
+bool plain_json_char(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 // A cursor over the header text; every method returns false to decline.
 class PlainJsonReader {
  public:
@@ -21,8 +26,6 @@ class PlainJsonReader {
       ++pos_;
     }
   }
-  // Printable ASCII other than the quote and the backslash.
-  static bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
   bool at_end() const { return pos_ == text_.size(); }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool consume(char c) {
@@ -46,7 +49,7 @@ class PlainJsonReader {
     while (pos_ < text_.size()) {
       // A run of characters that stand for themselves is appended at once.
       std::size_t run = pos_;
-      while (run < text_.size() && plain(static_cast<unsigned char>(text_[run]))) ++run;
+      while (run < text_.size() && plain_json_char(static_cast<unsigned char>(text_[run]))) ++run;
       out->append(text_.data() + pos_, run - pos_);
       pos_ = run;
       if (pos_ >= text_.size()) return false;
@@ -191,7 +194,7 @@ bool append_quoted(std::string_view text, std::string* out) {
   std::size_t run = 0;  // start of the characters not yet appended that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+    if (plain_json_char(c)) continue;
     out->append(text.data() + run, i - run);
     run = i + 1;
     if (c >= 0x80) return false;

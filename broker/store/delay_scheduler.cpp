@@ -50,8 +50,7 @@ DelayScheduler::~DelayScheduler() {
 void DelayScheduler::start() {
   std::lock_guard guard(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] {
-    set_thread_name("store-delay");
+  thread_ = named_thread("store-delay", [this] {
     std::unique_lock lock(mu_);
     while (!stopping_) {
       lock.unlock();

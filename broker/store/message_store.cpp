@@ -571,10 +571,7 @@ Status MessageStore::start(ledger::LedgerServer* ledger) {
   core_->term.store(status.term);
   if (status.commit_index > core_->commit.load()) core_->commit.store(status.commit_index);
   core_->restore_checkpoint();
-  core_->applier = std::thread([core = core_.get()] {
-    set_thread_name("store-apply");
-    core->run_applier();
-  });
+  core_->applier = named_thread("store-apply", [core = core_.get()] { core->run_applier(); });
   return Status();
 }
 

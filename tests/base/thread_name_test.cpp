@@ -32,6 +32,13 @@ TEST(ThreadName, NameIsWhatTheKernelShowsForThatThreadOnly) {
   EXPECT_EQ(kernel_thread_name(), main_name);
 }
 
+TEST(ThreadName, NamedThreadIsNamedBeforeItsBodyRuns) {
+  std::string seen;
+  std::thread worker = named_thread("store-apply", [&seen] { seen = kernel_thread_name(); });
+  worker.join();
+  EXPECT_EQ(seen, "store-apply");
+}
+
 TEST(ThreadName, LongNamesAreCutToFifteenBytes) {
   std::string seen;
   std::thread worker([&] {

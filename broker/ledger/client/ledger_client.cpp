@@ -488,10 +488,7 @@ Result<std::unique_ptr<LedgerClient>> LedgerClient::create(LedgerClientOptions o
   auto impl = std::make_shared<Impl>(std::move(options), std::move(peers).value());
   Impl* raw = impl.get();
   asio::post(raw->io, [raw] { raw->start_tick(); });
-  raw->thread = std::thread([raw] {
-    set_thread_name("ledger-client");
-    raw->io.run();
-  });
+  raw->thread = named_thread("ledger-client", [raw] { raw->io.run(); });
   return std::unique_ptr<LedgerClient>(new LedgerClient(std::move(impl)));
 }
 

@@ -21,10 +21,7 @@ GroupCommitWriter::GroupCommitWriter(SegmentedLog* log, GroupCommitOptions optio
     : log_(log), options_(options) {
   if (options_.max_batch_requests == 0) options_.max_batch_requests = 1;
   if (options_.async_flush_interval_ms == 0) options_.async_flush_interval_ms = 1;
-  thread_ = std::thread([this] {
-    set_thread_name("ledger-disk");
-    run();
-  });
+  thread_ = named_thread("ledger-disk", [this] { run(); });
 }
 
 GroupCommitWriter::~GroupCommitWriter() {

@@ -435,8 +435,9 @@ void SegmentedLog::preallocate_locked(Segment& open, std::uint64_t data_end) {
   // Zeros from the end of the file (never over entries) to one step past the data. Best effort:
   // a failure (a full disk) costs only speed, so the append that triggered it still succeeds;
   // a partial write leaves zeros, which recovery treats like any other zero-filled tail.
-  if (zeros_.empty())
+  if (zeros_.empty()) {
     zeros_.assign(static_cast<std::size_t>(std::min<std::uint64_t>(step, 1u << 20)), '\0');
+  }
   const std::uint64_t target = std::min(data_end + step, limit);
   for (std::uint64_t at = open.file_bytes; at < target;) {
     const std::uint64_t n = std::min<std::uint64_t>(target - at, zeros_.size());

@@ -137,9 +137,9 @@
 //   falls inside a closed segment it is first renamed back to open-<first>.log (its .idx deleted
 //   after). The open segment is then ftruncated at the offset of `from` (its zeros go too) and
 //   fdatasynced BEFORE any new entry is written, so stale bytes of discarded entries can never
-//   reappear behind new ones. Crash at any point: the log is a prefix of the old log at least `from
-//   - 1` long, or the truncated log; either is a valid state (the discarded entries were never
-//   committed).
+//   reappear behind new ones. Crash at any point: the log is a prefix of the old log at least
+//   `from - 1` long, or the truncated log; either is a valid state (the discarded entries were
+//   never committed).
 // install_snapshot (replaces the whole log): write the snapshot file; write meta with the new
 //   snapshot and discard_segments = 1 (the commit point); delete every segment and older snapshot;
 //   fsync dir; write meta with discard_segments = 0. Crash before the commit point: the old state;

@@ -261,14 +261,8 @@ Status LedgerServerImpl::init() {
   if (!started.ok()) return started;
 
   work_.emplace(ctx_.get_executor());
-  thread_ = std::thread([this] {
-    set_thread_name("ledger-raft");
-    ctx_.run();
-  });
-  maintenance_thread_ = std::thread([this] {
-    set_thread_name("ledger-maint");
-    maintenance_loop();
-  });
+  thread_ = named_thread("ledger-raft", [this] { ctx_.run(); });
+  maintenance_thread_ = named_thread("ledger-maint", [this] { maintenance_loop(); });
   asio::post(ctx_, [this] {
     schedule_tick();
     drain();

@@ -372,10 +372,7 @@ Result<std::unique_ptr<ClientService>> ClientService::start(ClientServiceOptions
     asio::post(impl->io, [raw] { raw->accept_next(); });
   } else {
     impl->accept_next();
-    impl->thread = std::thread([raw] {
-      set_thread_name("ledger-clients");
-      raw->io.run();
-    });
+    impl->thread = named_thread("ledger-clients", [raw] { raw->io.run(); });
   }
   return std::unique_ptr<ClientService>(new ClientService(std::move(impl)));
 }

@@ -293,12 +293,7 @@ Status PeerTransport::Impl::start(const raft::Membership& membership) {
     });
   }
   apply_membership(membership);  // thread-safe: connections start on the io context
-  if (options_.io_context == nullptr) {
-    thread_ = std::thread([this] {
-      set_thread_name("ledger-peers");
-      io_.run();
-    });
-  }
+  if (options_.io_context == nullptr) thread_ = named_thread("ledger-peers", [this] { io_.run(); });
   return Status();
 }
 

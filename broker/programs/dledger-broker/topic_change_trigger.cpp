@@ -8,10 +8,7 @@ TopicChangeTrigger::TopicChangeTrigger(store::MessageStore& store,
                                        std::chrono::milliseconds interval,
                                        std::function<void()> on_change)
     : store_(store), interval_(interval), on_change_(std::move(on_change)) {
-  thread_ = std::thread([this] {
-    set_thread_name("topic-trigger");
-    run();
-  });
+  thread_ = named_thread("topic-trigger", [this] { run(); });
 }
 
 TopicChangeTrigger::~TopicChangeTrigger() {

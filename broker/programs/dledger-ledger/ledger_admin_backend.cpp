@@ -188,8 +188,7 @@ void MeasuredClientBackend::append(std::vector<std::string> entries, ledger::App
 MetricsRefresher::MetricsRefresher(LedgerAdminBackend& backend, ledger::LedgerServer& server,
                                    admin::LedgerMetrics& metrics,
                                    std::chrono::milliseconds period) {
-  thread_ = std::thread([this, &backend, &server, &metrics, period] {
-    set_thread_name("admin-metrics");
+  thread_ = named_thread("admin-metrics", [this, &backend, &server, &metrics, period] {
     std::unique_lock<std::mutex> lock(mu_);
     ledger::GroupCommitCounters previous;
     while (!stop_) {
