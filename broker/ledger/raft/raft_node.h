@@ -118,6 +118,11 @@ class RaftNode final : public RaftCore {
   Status handle_append(const Message& m);
   void handle_append_response(const Message& m);
   void reject_append(const Message& m);
+  // Success answer to Append `m`: our log matches the leader's up to `match`. Sent at once when
+  // everything up to `match` is durable, otherwise only after persistence. An Append without
+  // entries (heartbeat or probe) is also answered at once for the durable prefix, so that a
+  // follower whose disk is slow still counts as alive for the leader's check-quorum.
+  void acknowledge_append(const Message& m, std::uint64_t match);
   bool maybe_commit();
   void set_commit(std::uint64_t commit);
   void maybe_finish_repair(std::uint64_t leader_commit, std::uint64_t leader_term);
@@ -173,6 +178,7 @@ class RaftNode final : public RaftCore {
 
   // Output not yet handed out.
   std::vector<Message> messages_;
+  std::uint64_t term_start_index_ = 0;  // leader: index of its no-op (CoreStatus)
   std::vector<Message> messages_after_persist_;
   SoftState emitted_soft_;
   HardState emitted_hard_;

@@ -146,10 +146,7 @@ Status RaftNode::handle_append(const Message& m) {
   if (prev_index < commit_) {
     std::uint64_t end = m.log_index + m.entries.size();
     if (end <= commit_) {
-      Message r = reply_to(m, MessageType::kAppendResponse);
-      r.success = true;
-      r.match_index = commit_;
-      send_after_persist(std::move(r));
+      acknowledge_append(m, commit_);
       return Status();
     }
     skip = static_cast<std::size_t>(commit_ - prev_index);
@@ -195,11 +192,30 @@ Status RaftNode::handle_append(const Message& m) {
   if (log_.last_index() > last_new && log_.matches(log_.last_index(), m.term)) {
     match = log_.last_index();
   }
+  acknowledge_append(m, match);
+  return Status();
+}
+
+void RaftNode::acknowledge_append(const Message& m, std::uint64_t match) {
   Message r = reply_to(m, MessageType::kAppendResponse);
   r.success = true;
+  const std::uint64_t durable = log_.durable_index();
+  if (match <= durable) {
+    r.match_index = match;
+    send(std::move(r));  // promises only durable entries
+    return;
+  }
+  if (m.entries.empty()) {
+    // A heartbeat queued behind a slow fsync would leave the leader hearing nothing from us
+    // (check-quorum would depose it while we are healthy). Answer now for what is durable: a
+    // truthful, weaker acknowledgement (the log matches up to `match` >= durable). The leader
+    // counts it for liveness; a match index below what it knows changes nothing there.
+    Message now = r;
+    now.match_index = durable;
+    send(std::move(now));
+  }
   r.match_index = match;
   send_after_persist(std::move(r));  // acknowledges entries: only once they are durable
-  return Status();
 }
 
 // Rejection with a conflict hint (Raft §5.3 optimisation): the term of our entry at the

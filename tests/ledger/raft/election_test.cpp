@@ -1,6 +1,8 @@
 // Elections: one-round election, the up-to-date rule, pre-vote, lease, check-quorum, no-op.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "tests/ledger/raft/raft_test_harness.h"
 
 namespace dledger::raft::testing {
@@ -248,6 +250,47 @@ TEST(Election, LeaderStepsDownWithoutQuorum) {
   c.tick_all(21);
   EXPECT_NE(c.core(1).soft_state().role, Role::kLeader);
   EXPECT_EQ(c.core(1).soft_state().leader, kNoNode);
+}
+
+// Followers whose disks stall (every persist pending) still answer heartbeats for what is
+// durable, so check-quorum does not depose a leader that every member can hear; once the disks
+// catch up, the stalled entries commit.
+TEST(Election, LeaderKeepsLeadershipWhileFollowerDisksStall) {
+  Cluster c(3);
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose("before").ok());
+  c.stabilize();
+  ASSERT_TRUE(c.core(1).propose("stalled").ok());
+  const std::uint64_t stalled = c.core(1).last_index();
+  std::map<NodeId, std::vector<Ready>> held;  // followers' Readys: never persisted while stalled
+  for (int t = 0; t < 60; ++t) {              // six election timeouts
+    for (NodeId id : c.ids()) c.core(id).tick();
+    for (int round = 0; round < 4; ++round) {
+      while (c.core(1).has_ready()) c.process(1);
+      for (NodeId id : {NodeId{2}, NodeId{3}}) {
+        while (c.core(id).has_ready()) {
+          Ready r = c.core(id).ready();
+          for (const Message& m : r.messages) c.queue().push_back(m);
+          held[id].push_back(std::move(r));
+        }
+      }
+      c.deliver();
+    }
+  }
+  EXPECT_EQ(c.core(1).soft_state().role, Role::kLeader);
+  EXPECT_EQ(c.leader(), 1u);
+  EXPECT_LT(c.core(1).commit_index(), stalled);  // nothing new commits without a follower disk
+
+  for (NodeId id : {NodeId{2}, NodeId{3}}) {
+    for (Ready& r : held[id]) {
+      ASSERT_TRUE(c.storage(id).persist(r).ok());
+      for (const Message& m : r.messages_after_persist) c.queue().push_back(m);
+      c.core(id).on_persisted(r.persist_index, r.persist_term);
+    }
+  }
+  c.stabilize();
+  EXPECT_GE(c.core(1).commit_index(), stalled);
+  c.expect_invariants();
 }
 
 TEST(Election, LeaderWithoutCheckQuorumKeepsRoleWhenIsolated) {
