@@ -121,7 +121,7 @@ void NameServerRegistrar::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     bool pending_master = store_.is_leader() && !store_.ready_as_master();
-    auto wait = pending_master ? std::chrono::milliseconds(500) : options_.interval;
+    auto wait = pending_master ? std::chrono::milliseconds(100) : options_.interval;
     cv_.wait_for(lock, wait, [this] { return triggered_ || stopping_; });
     if (stopping_) break;
     triggered_ = false;

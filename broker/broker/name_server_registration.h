@@ -3,7 +3,7 @@
 //
 // brokerId follows the ledger role (RocketMQ DLedger role passthrough):
 //   leader that MessageStore::ready_as_master() -> 0 (master); a leader not yet ready is retried
-//   every 500 ms and not registered meanwhile;
+//   every 100 ms and not registered meanwhile;
 //   follower with a known leader              -> self id number + 1 (n0 -> 1);
 //   no known leader (election)                -> not registered this round.
 // Group-address mode (Options::group_address not empty): registrations as master (brokerId 0)

@@ -766,8 +766,11 @@ bool MessageStore::is_leader() const {
 bool MessageStore::ready_as_master() {
   if (!core_->started.load() || core_->stopping.load() || !core_->leading.load()) return false;
   ledger::LedgerStatus status = core_->ledger->status();
-  return status.role == raft::Role::kLeader && status.last_index == status.commit_index &&
-         core_->applied.load() >= status.commit_index;
+  // Not "log end == commit index": under steady writes a leader's log always ends past its
+  // commit index, and it would never become master.
+  return status.role == raft::Role::kLeader && status.term_start_index != 0 &&
+         status.commit_index >= status.term_start_index &&
+         core_->applied.load() >= status.term_start_index;
 }
 
 ledger::LeaderHint MessageStore::leader_hint() {

@@ -15,8 +15,9 @@
 //   - put_* and commit/update/delete complete once the entry is committed AND applied here, so a
 //     reader on this replica sees the effect right after the callback.
 //   - An acknowledged offset commit is in the ledger: it survives leader changes.
-//   - caught_up(): applied index == commit index. ready_as_master(): this replica leads, its log
-//     end equals its commit index and everything committed is applied (role passthrough rule).
+//   - caught_up(): applied index == commit index. ready_as_master(): this replica leads and has
+//     committed and applied the first entry of its term, hence every entry written under earlier
+//     leaders (role passthrough rule; holds under steady writes, unlike "log end == commit").
 //
 // Errors (ErrorCode): kNotLeader (message names the leader; see leader_hint()), kOverloaded,
 // kTimeout, kDiskFull, kStopped, kTransferring from the ledger; kNotFound for an unknown topic;

@@ -100,8 +100,9 @@ class FakeLedger final : public ledger::LedgerServer {
     s.leader_id = leader_id_;
     s.leader_address = leader_address_;
     s.commit_index = entries_.size();
-    s.last_index = entries_.size();
+    s.last_index = entries_.size() + uncommitted_tail_;
     s.first_index = first_index_;
+    s.term_start_index = leader_ ? term_start_index_ : 0;
     return s;
   }
   const ledger::LedgerOptions& options() const override { return options_; }
@@ -132,6 +133,13 @@ class FakeLedger final : public ledger::LedgerServer {
     }
     if (observer) observer(raft::SoftState{raft::Role::kFollower, term, leader});
   }
+  // Reports, while leading, a term whose first entry is `term_start_index` and `tail` appended
+  // entries past the commit index (writes in flight).
+  void lead_from(std::uint64_t term_start_index, std::uint64_t tail) {
+    std::lock_guard<std::mutex> lock(mu_);
+    term_start_index_ = term_start_index;
+    uncommitted_tail_ = tail;
+  }
   std::uint64_t status_calls() {
     std::lock_guard<std::mutex> lock(mu_);
     return status_calls_;
@@ -159,6 +167,8 @@ class FakeLedger final : public ledger::LedgerServer {
   std::uint64_t term_ = 1;
   std::string leader_address_;
   std::uint64_t status_calls_ = 0;
+  std::uint64_t term_start_index_ = 1;
+  std::uint64_t uncommitted_tail_ = 0;
   SoftStateObserver soft_observer_;
   ledger::LedgerOptions options_;
 };
@@ -226,6 +236,27 @@ TEST(MessageStoreOnFakeLedger, LeaderHintAsksTheLedgerOncePerLeaderAndTerm) {
   EXPECT_EQ(store.leader_hint().leader_id, raft::kNoNode);
   ledger.follow(3, 8, "127.0.0.1:40931");
   expect_hint(3, "127.0.0.1:40931");
+  store.stop();
+}
+
+// Role passthrough under steady writes: the log of a busy leader always ends past its commit
+// index, so readiness is "the first entry of its term is committed and applied", not "nothing
+// is in flight".
+TEST(MessageStoreOnFakeLedger, LeaderBecomesMasterOnceItsTermStartIsAppliedEvenWithWritesInFlight) {
+  FakeLedger ledger;
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  ASSERT_TRUE(store.update_topic(TopicConfig{"t", 1, 1, 6, 0}).ok());  // index 1
+  ASSERT_TRUE(store.put_message_sync(message(0, "old term")).ok());    // index 2
+  ledger.lead_from(4, 3);  // a new term starting at index 4; 3 entries always in flight
+  EXPECT_FALSE(store.ready_as_master());
+  ASSERT_TRUE(store.put_message_sync(message(0, "still old")).ok());  // index 3
+  EXPECT_FALSE(store.ready_as_master());
+  ledger.append_raw(raft::EntryType::kNoOp, "");  // index 4 commits: the term's first entry
+  ASSERT_TRUE(store.put_message_sync(message(0, "new term")).ok());  // applied past it
+  EXPECT_TRUE(store.ready_as_master());
+  ledger.follow(2, 3, "127.0.0.1:40921");  // deposed: never master as a follower
+  EXPECT_FALSE(store.ready_as_master());
   store.stop();
 }
 

@@ -156,7 +156,10 @@ struct CoreStatus {
   bool membership_change_pending = false;  // a config entry is appended but not yet committed
   NodeId transfer_target = kNoNode;        // leadership transfer in progress to this member
   std::uint64_t repair_until = 0;          // see InitialState::repair_until
-  std::vector<PeerStatus> peers;           // leader only: every member except self
+  // Leader only (0 otherwise): index of its no-op, the first entry of its term. Once it is
+  // committed, every entry of earlier terms is committed too.
+  std::uint64_t term_start_index = 0;
+  std::vector<PeerStatus> peers;  // leader only: every member except self
 };
 
 class RaftCore {

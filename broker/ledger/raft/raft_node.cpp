@@ -213,6 +213,7 @@ void RaftNode::reset(std::uint64_t new_term) {
   votes_.clear();
   progress_.clear();
   abort_transfer();
+  term_start_index_ = 0;
 }
 
 void RaftNode::become_follower(std::uint64_t new_term, NodeId leader) {
@@ -249,6 +250,7 @@ void RaftNode::become_leader() {
   noop.index = log_.last_index() + 1;
   noop.term = term();
   noop.type = EntryType::kNoOp;
+  term_start_index_ = noop.index;
   std::vector<Entry> entries;
   entries.push_back(std::move(noop));
   (void)append_as_leader(std::move(entries));
@@ -325,6 +327,7 @@ CoreStatus RaftNode::status() const {
   s.membership_change_pending = membership_change_pending();
   s.transfer_target = transfer_target_;
   s.repair_until = repair_until_;
+  s.term_start_index = term_start_index_;
   for (const auto& [id, pr] : progress_) {
     PeerStatus p;
     p.id = id;

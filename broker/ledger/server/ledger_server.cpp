@@ -737,6 +737,7 @@ LedgerStatus LedgerServerImpl::build_status() const {
   s.commit_index = applied_commit_;
   s.last_index = core.last_index;
   s.first_index = core.first_index;
+  s.term_start_index = core.term_start_index;
   s.flush_mode = options_.flush_mode;
   s.membership_change_pending = core.membership_change_pending;
   s.transfer_target = core.transfer_target;

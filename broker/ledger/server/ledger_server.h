@@ -78,6 +78,9 @@ struct LedgerStatus {
   std::uint64_t commit_index = 0;
   std::uint64_t last_index = 0;
   std::uint64_t first_index = 0;
+  // Leader only (0 otherwise): index of the first entry of its term (its no-op). When
+  // commit_index reaches it, everything written under earlier leaders is committed.
+  std::uint64_t term_start_index = 0;
   FlushMode flush_mode = FlushMode::kSync;
   bool membership_change_pending = false;
   raft::NodeId transfer_target = raft::kNoNode;
