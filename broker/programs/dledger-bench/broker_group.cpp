@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <iostream>
 
 #include <cstdlib>
 #include <filesystem>
@@ -64,6 +65,8 @@ BrokerGroup::~BrokerGroup() {
   if (std::getenv("DLEDGER_KEEP_TEST_DIRS") == nullptr) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  } else {
+    std::cerr << "kept configs, logs and data in " << dir_ << "\n";
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <iostream>
 
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +54,8 @@ ProcessGroup::~ProcessGroup() {
   if (std::getenv("DLEDGER_KEEP_TEST_DIRS") == nullptr) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  } else {
+    std::cerr << "kept configs, logs and data in " << dir_ << "\n";
   }
 }
 

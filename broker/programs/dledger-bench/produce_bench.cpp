@@ -198,11 +198,12 @@ int run_produce_bench(const ProduceBenchOptions& options) {
       options.broker_binary.empty() ? sibling_binary("dledger-broker") : options.broker_binary;
   group_options.replicas = options.replicas;
   std::string flush_mode = "sync";
+  // The bench's defaults first: a later line wins, so -p key=value overrides them.
+  group_options.extra_config += "logLevel = warn\n";
   for (const std::string& property : options.properties) {
     group_options.extra_config += property + "\n";
     if (property.rfind("flushMode=", 0) == 0) flush_mode = property.substr(10);
   }
-  group_options.extra_config += "logLevel = warn\n";
   BrokerGroup group(group_options);
   if (Status started = group.start_all(); !started.ok()) {
     std::cerr << "dledger-bench produce: " << started.error().message << "\n";
