@@ -168,7 +168,8 @@ void add_produce_options(CLI::App& command, ProduceBenchOptions& options) {
   command
       .add_option("--connections", options.connections,
                   "Connections the producers share (producer p uses connection p % n; one io "
-                  "thread each) [8]; --connections = --producers gives each its own")
+                  "thread each) [1, as one RocketMQ client instance]; --connections = "
+                  "--producers gives each its own")
       ->check(CLI::Range(1, 4096));
   command.add_option("--message-bytes", options.message_bytes, "Body size [1024]")
       ->check(CLI::Range(1, 4 << 20));

@@ -8,9 +8,10 @@
 //
 // A synchronous producer has one send outstanding: it sends, waits for the reply, sends the next.
 // The producers are asynchronous loops sharing --connections connections (producer p on
-// connection p % n, each connection with its own io thread, like one RocketMQ client instance
-// multiplexing its threads' requests by opaque), so the client does not spend a thread switch per
-// send; --connections equal to --producers gives every producer its own connection and thread.
+// connection p % n, each connection with its own io thread). The default, 1, is what one
+// RocketMQ client instance does: all its producers share one connection per broker address,
+// their requests multiplexed by opaque. --connections equal to --producers gives every producer
+// its own connection and thread.
 //
 // Prints one JSON object: {"producers","connections","message_bytes","queues","replicas",
 // "flush_mode","via_follower","duration_s","messages","errors","msgs_per_s","mib_per_s",
@@ -30,7 +31,7 @@ namespace dledger::bench {
 
 struct ProduceBenchOptions {
   int producers = 64;
-  int connections = 8;
+  int connections = 1;
   int message_bytes = 1024;
   int queues = 8;
   double duration_s = 10;
