@@ -109,8 +109,8 @@ bool RaftNode::send_append(NodeId to) {
   return true;
 }
 
-// A heartbeat is an empty Append. It carries the commit index capped at the follower's match
-// (like etcd), so a follower never learns a commit index for entries it may not hold.
+// A heartbeat is an empty Append carrying the leader's commit index (not capped at the
+// follower's match as in etcd: the follower caps it at the anchor it verified, as for any Append).
 // In kReplicate it is anchored at next_index - 1, the last entry already sent: on an ordered
 // connection the follower has received every earlier Append when it checks the anchor, so a
 // rejection means pipelined Appends were lost and replication falls back to probing at once.
@@ -128,8 +128,11 @@ void RaftNode::send_heartbeat(NodeId to) {
   if (anchor_term.ok()) {
     m.log_index = anchor;
     m.log_term = *anchor_term;
-    m.commit = std::min(commit_, pr.match_index);
-    pr.sent_commit = std::max(pr.sent_commit, m.commit);
+    // The leader's real commit index, as every Append carries: a follower applies at most
+    // min(commit, anchor), which it holds, and a repairing follower compares it with its log
+    // (maybe_finish_repair), which a commit index capped at its match would fool.
+    m.commit = commit_;
+    pr.sent_commit = std::max(pr.sent_commit, std::min(commit_, pr.match_index));
   }  // else: compacted away; a bare liveness message (log_index 0, commit 0)
   send(std::move(m));
 }

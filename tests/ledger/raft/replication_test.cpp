@@ -260,7 +260,7 @@ TEST(Replication, BatchingRespectsMaxMessageBytes) {
   EXPECT_EQ(to_2[1].log_index, to_2[0].entries.back().index);  // pipelined back to back
 }
 
-TEST(Replication, HeartbeatCarriesCommit) {
+TEST(Replication, HeartbeatCarriesTheLeadersCommitIndex) {
   Cluster c(3);
   c.elect(1);
   // n3 receives index 2 but its acknowledgements are lost: n1 and n2 commit it.
@@ -270,20 +270,35 @@ TEST(Replication, HeartbeatCarriesCommit) {
   ASSERT_EQ(c.core(1).commit_index(), 2u);
   EXPECT_EQ(c.core(2).commit_index(), 2u);
   EXPECT_EQ(c.core(3).last_index(), 2u);
-  // Heartbeats to n3 carry the commit capped at its known match (1).
-  EXPECT_EQ(c.core(3).commit_index(), 1u);
   c.tick(1, 2);
   c.process(1);
   auto heartbeats = c.take([](const Message& m) {
     return m.type == MessageType::kAppend && m.to == 3 && m.entries.empty();
   });
   ASSERT_EQ(heartbeats.size(), 1u);
-  EXPECT_EQ(heartbeats[0].commit, 1u);     // capped at the known match
+  // Not capped at n3's known match (1): a repairing follower compares it with its log.
+  EXPECT_EQ(heartbeats[0].commit, 2u);
   EXPECT_EQ(heartbeats[0].log_index, 2u);  // anchored at the last entry sent
-  // Once n3's acknowledgement gets through, the next heartbeat carries the full commit.
-  c.clear_filter();
-  c.tick_all(4);
-  EXPECT_EQ(c.core(3).commit_index(), 2u);
+  ASSERT_TRUE(c.core(3).step(heartbeats[0]).ok());
+  EXPECT_EQ(c.core(3).commit_index(), 2u);  // n3 holds the anchor, so it may apply up to it
+}
+
+TEST(Replication, FollowerNeverCommitsPastTheAnchorItVerified) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);  // n3 holds only the no-op (index 1)
+  ASSERT_TRUE(c.core(1).propose("x").ok());
+  ASSERT_TRUE(c.core(1).propose("y").ok());
+  c.stabilize();
+  ASSERT_EQ(c.core(1).commit_index(), 3u);
+  ASSERT_EQ(c.core(3).last_index(), 1u);
+  Message heartbeat = make_message(MessageType::kAppend, 1, 3, c.core(1).soft_state().term);
+  heartbeat.log_index = 1;
+  heartbeat.log_term = c.core(1).soft_state().term;
+  heartbeat.commit = 3;
+  ASSERT_TRUE(c.core(3).step(heartbeat).ok());
+  EXPECT_EQ(c.core(3).commit_index(), 1u);
+  c.expect_invariants();
 }
 
 TEST(Replication, LeaderCountsItselfOnlyAfterPersist) {

@@ -276,6 +276,29 @@ TEST(Repair, MemberThatLostAcknowledgedSuffixIsRefilled) {
   c.expect_invariants();
 }
 
+TEST(Repair, HeartbeatsDoNotEndRepairBeforeTheMemberHoldsTheLeadersCommit) {
+  Cluster c(3);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.core(1).propose("e" + std::to_string(i)).ok());
+  c.stabilize();
+  ASSERT_EQ(c.core(1).commit_index(), 6u);
+  // n3 keeps 1..3 of the 6 it acknowledged, and only heartbeats reach it: its rejection lowers
+  // the leader's match for it to 3, and later heartbeats are anchored there. Each must still tell
+  // n3 the real commit (6), or n3 would count itself repaired holding 3 and could elect a
+  // leader without the committed entries 4..6.
+  c.storage(3).truncate_after(3);
+  c.restart(3, 6);
+  c.set_filter([](Message& m) { return !(m.to == 3 && !m.entries.empty()); });
+  c.tick_all(10);
+  EXPECT_EQ(c.core(3).last_index(), 3u);
+  EXPECT_EQ(c.core(3).status().repair_until, 6u);
+  c.clear_filter();
+  c.tick_all(6);
+  EXPECT_EQ(c.core(3).last_index(), 6u);
+  EXPECT_EQ(c.core(3).status().repair_until, 0u);
+  c.expect_invariants();
+}
+
 TEST(Validation, ResponseFromNonMemberRejected) {
   Cluster c(3);
   c.elect(1);

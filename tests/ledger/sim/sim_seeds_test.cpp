@@ -82,6 +82,25 @@ TEST(SimRegression, FollowerThatLostAcknowledgedEntriesToCorruptionCatchesUp) {
   EXPECT_GT(corrupt_cuts, 0u);
 }
 
+// Found by a 120,000-seed campaign (2026-11-27): heartbeats carried the commit index capped at
+// the follower's known match, and a follower repairing after corruption took that for the
+// leader's commit, ended its repair early and helped elect a leader without committed entries
+// (leader completeness). Seeds 7616, 11209, 46982 failed with the core before the fix; 26151,
+// 37180, 52509 with an intermediate version.
+TEST(SimRegression, RepairIsNotEndedByACommitIndexCappedAtTheFollowersMatch) {
+  std::uint64_t repairs = 0;
+  for (int seed : {7616, 11209, 46982, 26151, 37180, 52509}) {
+    SimOptions options;
+    options.size = 3;
+    options.seed = static_cast<std::uint64_t>(seed);
+    SimResult r = run_simulation(options);
+    EXPECT_TRUE(r.ok) << "size 3 seed " << seed << ": " << r.violation
+                      << "\nreplay: " << replay_command(DLEDGER_SIM_PROGRAM, options);
+    repairs += r.counters.values["repairs_completed"];
+  }
+  EXPECT_GT(repairs, 0u);  // the set as a whole still exercises repair
+}
+
 TEST(SimDeterminism, SameSeedReplaysTheSameTrace) {
   for (int size : {3, 5}) {
     SimOptions options;
