@@ -126,8 +126,12 @@ Status RaftNode::step(const Message& m) {
                                                      : MessageType::kInstallSnapshotResponse);
       r.success = false;
       send(std::move(r));
-    } else if (m.type == MessageType::kPreVote) {
-      Message r = reply_to(m, MessageType::kPreVoteResponse);
+    } else if (m.type == MessageType::kPreVote || m.type == MessageType::kVote) {
+      // Refused with our term (Raft §5.1), so a candidate in a stale term catches up. Ignored
+      // instead, a candidate that only ever asks members ahead of it (e.g. its configuration
+      // differs from theirs) campaigns in stale terms forever and no leader is elected.
+      Message r = reply_to(m, m.type == MessageType::kPreVote ? MessageType::kPreVoteResponse
+                                                              : MessageType::kVoteResponse);
       r.success = false;
       send(std::move(r));
     }

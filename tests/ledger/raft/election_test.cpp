@@ -133,6 +133,40 @@ TEST(Election, AtMostOneVotePerTerm) {
   c.expect_invariants();
 }
 
+// Raft §5.1: a vote request from a stale term is refused with the receiver's term, so a
+// candidate whose own configuration only lists members ahead of it catches up and can win.
+TEST(Election, StaleCandidateLearnsTheTermFromARefusedVote) {
+  Cluster c(3, [](Config& config) {
+    config.pre_vote = false;
+    config.check_quorum = false;
+  });
+  c.isolate(2);
+  for (int i = 0; i < 4; ++i) c.core(2).campaign();  // n2 alone climbs to term 4
+  c.process(2);
+  c.drop_all();
+  c.heal();
+  ASSERT_EQ(c.core(2).hard_state().term, 4u);
+  Message vote = make_message(MessageType::kVote, 1, 2, 2);  // n1 campaigns in term 2
+  vote.log_index = 1;
+  vote.log_term = 1;
+  ASSERT_TRUE(c.core(2).step(vote).ok());
+  c.process(2);
+  auto replies = c.take([](const Message& m) { return m.type == MessageType::kVoteResponse; });
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_FALSE(replies[0].success);
+  EXPECT_EQ(replies[0].term, 4u);
+  EXPECT_EQ(c.core(2).hard_state().term, 4u);  // the stale request changed nothing here
+  // The candidate adopts the term it hears, as from any message of a higher term.
+  c.core(1).campaign();
+  c.process(1);
+  c.drop_all();
+  ASSERT_EQ(c.core(1).hard_state().term, 1u);
+  replies[0].to = 1;
+  ASSERT_TRUE(c.core(1).step(replies[0]).ok());
+  EXPECT_EQ(c.core(1).hard_state().term, 4u);
+  EXPECT_EQ(c.core(1).soft_state().role, Role::kFollower);
+}
+
 TEST(Election, PreVoteDoesNotIncrementTerm) {
   Cluster c(3);
   c.elect(1);

@@ -101,6 +101,17 @@ TEST(SimRegression, RepairIsNotEndedByACommitIndexCappedAtTheFollowersMatch) {
   EXPECT_GT(repairs, 0u);  // the set as a whole still exercises repair
 }
 
+// Found by the campaign of seeds 100000-159999 (2026-11-27): with pre-vote off, a candidate
+// whose configuration listed only members ahead of it in term sent votes that were dropped
+// unanswered, and the group never elected a leader again (liveness).
+TEST(SimRegression, StaleCandidateLearnsTheTermAndTheGroupElectsALeader) {
+  SimOptions options;
+  options.size = 3;
+  options.seed = 151559;
+  SimResult r = run_simulation(options);
+  EXPECT_TRUE(r.ok) << r.violation << "\nreplay: " << replay_command(DLEDGER_SIM_PROGRAM, options);
+}
+
 TEST(SimDeterminism, SameSeedReplaysTheSameTrace) {
   for (int size : {3, 5}) {
     SimOptions options;
