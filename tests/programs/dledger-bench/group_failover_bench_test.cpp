@@ -4,9 +4,6 @@
 // no-loss check: every acknowledged message read back from every replica with its body.
 // Durations are only checked to exist and be consistent with each other, never against a limit.
 #include <gtest/gtest.h>
-#include <stdio.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,38 +12,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/programs/dledger-bench/bench_process.h"
+
 namespace dledger {
 namespace {
 
 using nlohmann::json;
 
-struct BenchRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::BenchRun;
 
 BenchRun run_bench(const std::string& args) {
-  const std::string err_path = (std::filesystem::temp_directory_path() /
-                                ("group-failover-test-" + std::to_string(::getpid()) + ".err"))
-                                   .string();
-  const std::string command = std::string(DLEDGER_BENCH_BINARY) + " group-failover " + args +
-                              " --namesrv-binary " + DLEDGER_NAMESRV_BINARY + " --broker-binary " +
-                              DLEDGER_BROKER_BINARY + " 2>" + err_path;
-  BenchRun run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  std::stringstream text;
-  text << err.rdbuf();
-  run.err = text.str();
-  std::filesystem::remove(err_path);
-  return run;
+  return testing::run_bench("group-failover", args);
 }
 
 void expect_ordered_summary(const json& summary, const std::string& name) {
