@@ -21,7 +21,8 @@
 //      Make all of it durable (fsync; in `async` flush mode the caller may defer the fsync and
 //      accepts losing acknowledged entries when a majority loses power together).
 //   3. Only then send ready.messages_after_persist (votes granted, append acknowledgements,
-//      a candidate's vote requests: each promises state that must survive a crash), and call
+//      a candidate's vote requests: each promises state that must survive a crash; an
+//      acknowledgement of entries already reported persisted goes out in step 1), and call
 //      on_persisted(ready.persist_index, ready.persist_term) so the core may read those entries
 //      back from Storage and, on a leader, count its own copy toward the commit quorum.
 //
