@@ -15,11 +15,11 @@
 //
 // Prints one JSON object: {"producers","connections","message_bytes","queues","replicas",
 // "flush_mode","via_follower","duration_s","messages","errors","msgs_per_s","mib_per_s",
-// "latency_ms":{"p50","p99","p999","max"},"brokers_cpu_us_per_msg","client_cpu_us_per_msg","brokers_cpu_cores",
-// "client_cpu_cores"} (latency: call -> acknowledgement, client side; CPU: user + system time from
-// /proc/<pid>/stat over the measured window, all brokers summed, per send completed in it —
-// robust on a shared machine where msgs/s is not). Exit 0, 1 when the group could not be started
-// or no send succeeded (the reason on stderr), 2 usage.
+// "latency_ms":{"p50","p99","p999","max"},"brokers_cpu_us_per_msg","client_cpu_us_per_msg",
+// "brokers_cpu_cores","client_cpu_cores"} (latency: call -> acknowledgement, client side; CPU: user
+// + system time from /proc/<pid>/stat over the measured window, all brokers summed, per send
+// completed in it — robust on a shared machine where msgs/s is not). Exit 0, 1 when the group could
+// not be started or no send succeeded (the reason on stderr), 2 usage.
 #pragma once
 
 #include <string>

@@ -302,11 +302,7 @@ TEST(Election, LeaderKeepsLeadershipWhileFollowerDisksStall) {
     for (int round = 0; round < 4; ++round) {
       while (c.core(1).has_ready()) c.process(1);
       for (NodeId id : {NodeId{2}, NodeId{3}}) {
-        while (c.core(id).has_ready()) {
-          Ready r = c.core(id).ready();
-          for (const Message& m : r.messages) c.queue().push_back(m);
-          held[id].push_back(std::move(r));
-        }
+        while (c.core(id).has_ready()) held[id].push_back(c.emit(id));
       }
       c.deliver();
     }
@@ -316,11 +312,7 @@ TEST(Election, LeaderKeepsLeadershipWhileFollowerDisksStall) {
   EXPECT_LT(c.core(1).commit_index(), stalled);  // nothing new commits without a follower disk
 
   for (NodeId id : {NodeId{2}, NodeId{3}}) {
-    for (Ready& r : held[id]) {
-      ASSERT_TRUE(c.storage(id).persist(r).ok());
-      for (const Message& m : r.messages_after_persist) c.queue().push_back(m);
-      c.core(id).on_persisted(r.persist_index, r.persist_term);
-    }
+    for (const Ready& r : held[id]) c.persist(id, r);
   }
   c.stabilize();
   EXPECT_GE(c.core(1).commit_index(), stalled);

@@ -128,15 +128,26 @@ class Cluster {
   // --- Ready processing
   // Handles one Ready of `id` following the persistence contract; returns it for inspection.
   Ready process(NodeId id) {
-    Node& n = nodes_.at(id);
-    Ready r = n.core->ready();
+    Ready r = emit(id);
+    persist(id, r);
+    return r;
+  }
+  // Step 1 only: takes `id`'s next Ready and queues its messages; the caller persists it later
+  // with persist() (a slow disk), Readys of one member in the order they were emitted.
+  Ready emit(NodeId id) {
+    Ready r = nodes_.at(id).core->ready();
     for (const Message& m : r.messages) queue_.push_back(m);
+    return r;
+  }
+  // Steps 2-3 for a Ready emit() returned: persist it, queue the messages that waited for that,
+  // report it persisted.
+  void persist(NodeId id, const Ready& r) {
+    Node& n = nodes_.at(id);
     Status s = n.storage->persist(r);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().to_string());
     for (const Message& m : r.messages_after_persist) queue_.push_back(m);
     n.core->on_persisted(r.persist_index, r.persist_term);
     if (r.commit > n.storage->commit()) n.storage->set_commit(r.commit);
-    return r;
   }
   // Processes Readys of every node until none has one.
   void process_all() {
