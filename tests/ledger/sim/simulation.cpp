@@ -234,6 +234,7 @@ class Simulation {
   void begin_recovery();
   void recovery_tick();
   std::string state_dump();
+  bool repairs_exceed_tolerance();
 
   SimOptions opt_;
   SimRandom rng_;
@@ -918,6 +919,14 @@ void Simulation::recovery_tick() {
     }
   }
   if (now_us_ > liveness_deadline_us_) {
+    if (liveness_index_ == 0 && repairs_exceed_tolerance()) {
+      // More members lost acknowledged entries than the group tolerates: a repairing member
+      // does not vote, and the others are no majority. Staying unavailable is correct.
+      trace("recovery impossible: repairing members leave no voting majority; " + state_dump());
+      counters_.add("unrecoverable_repairs");
+      done_ = true;
+      return;
+    }
     fail("liveness: " + std::to_string(opt_.liveness_election_timeouts) +
          " election timeouts after faults healed, " +
          (liveness_index_ == 0
@@ -927,6 +936,27 @@ void Simulation::recovery_tick() {
     return;
   }
   schedule(now_us_ + kChaosTickUs, EventKind::kRecoveryTick, raft::kNoNode, 0);
+}
+
+// True when no member that is up and not repairing sees a majority of its voters up and not
+// repairing (and at least one member is repairing): no leader can be elected until a repair
+// completes, and a repair completes only through a leader.
+bool Simulation::repairs_exceed_tolerance() {
+  auto can_vote = [&](NodeId id) {
+    auto it = nodes_.find(id);
+    return it != nodes_.end() && it->second->up && it->second->core->status().repair_until == 0;
+  };
+  bool any_repairing = false;
+  for (Node* n : live_nodes()) any_repairing = any_repairing || (n->up && !can_vote(n->id));
+  if (!any_repairing) return false;
+  for (Node* n : live_nodes()) {
+    if (!can_vote(n->id)) continue;
+    const raft::Membership& m = n->core->membership();
+    std::size_t voting = 0;
+    for (NodeId v : m.voters()) voting += can_vote(v) ? 1 : 0;
+    if (voting >= m.quorum()) return false;
+  }
+  return true;
 }
 
 std::string Simulation::state_dump() {
