@@ -117,6 +117,22 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
     EXPECT_EQ(one->ledger.max_inflight_appends, 1u);
   }
   {
+    // Coalescing is on by default (one partial Append in flight); 4096 is the upper bound.
+    Properties p = base_props();
+    auto defaults = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(defaults->ledger.max_partial_inflight_appends, 1u);
+    p.set("maxPartialInflightAppends", "4097");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("maxPartialInflightAppends"), std::string::npos);
+    EXPECT_NE(o.error().message.find("4097"), std::string::npos);
+    p.set("maxPartialInflightAppends", "256");
+    auto off = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(off.ok());
+    EXPECT_EQ(off->ledger.max_partial_inflight_appends, 256u);
+  }
+  {
     Properties p = base_props();
     p.set("dLegerSelfId", "n9");
     EXPECT_FALSE(BrokerOptions::from_properties(p).ok());

@@ -26,6 +26,9 @@ Status validate_config(const Config& config) {
                std::to_string(config.heartbeat_interval_ticks));
   }
   if (config.max_inflight_messages == 0) return bad("max_inflight_messages must be > 0");
+  if (config.max_partial_inflight_messages == 0) {
+    return bad("max_partial_inflight_messages must be > 0");
+  }
   if (config.max_inflight_entries == 0) return bad("max_inflight_entries must be > 0");
   if (config.max_inflight_bytes == 0) return bad("max_inflight_bytes must be > 0");
   if (config.max_message_bytes == 0) return bad("max_message_bytes must be > 0");
@@ -216,6 +219,7 @@ void RaftNode::reset(std::uint64_t new_term) {
   randomized_election_timeout_ = random_election_timeout();
   votes_.clear();
   progress_.clear();
+  leader_entry_bytes_.clear();
   abort_transfer();
   term_start_index_ = 0;
 }

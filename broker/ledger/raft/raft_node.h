@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/ledger/raft/entry_bytes.h"
 #include "broker/ledger/raft/invariants.h"
 #include "broker/ledger/raft/progress.h"
 #include "broker/ledger/raft/raft_core.h"
@@ -109,6 +110,8 @@ class RaftNode final : public RaftCore {
   // ---- replication.cpp
   Result<std::uint64_t> append_as_leader(std::vector<Entry> entries);
   void broadcast_append();
+  // True while new entries for this follower wait for an acknowledgement (coalescing).
+  bool coalescing(const Progress& pr) const;
   // Sends one Append to `to` if allowed by flow control; false when nothing was sent.
   bool send_append(NodeId to);
   // Sends what flow control allows; if that is nothing, a heartbeat when the follower has not
@@ -152,6 +155,7 @@ class RaftNode final : public RaftCore {
   Config config_;
   const Storage& storage_;
   UnstableLog log_;
+  EntryBytes leader_entry_bytes_;  // leader: sizes of its recent entries (coalescing)
 
   HardState hard_;
   Role role_ = Role::kFollower;

@@ -41,6 +41,7 @@ Result<std::uint64_t> RaftNode::propose_batch(std::vector<std::string> data) {
 Result<std::uint64_t> RaftNode::append_as_leader(std::vector<Entry> entries) {
   std::uint64_t first = entries.front().index;
   record_configs(entries);
+  for (const Entry& e : entries) leader_entry_bytes_.record(e.index, e.data.size());
   log_.append(std::move(entries));
   broadcast_append();
   return first;
@@ -59,9 +60,24 @@ void RaftNode::send_appends_or_commit(NodeId to) {
   auto it = progress_.find(to);
   if (it == progress_.end()) return;
   const Progress& pr = it->second;
-  if (pr.state == ProgressState::kReplicate && std::min(commit_, pr.match_index) > pr.sent_commit) {
+  if (pr.state == ProgressState::kReplicate && std::min(commit_, pr.match_index) > pr.sent_commit &&
+      !coalescing(pr)) {
     send_heartbeat(to);
   }
+}
+
+// Entries wait for an acknowledgement (Config::max_partial_inflight_messages). The Append that
+// follows that acknowledgement carries the commit index too, so no heartbeat is sent meanwhile.
+bool RaftNode::coalescing(const Progress& pr) const {
+  if (pr.state != ProgressState::kReplicate ||
+      pr.inflights.count() < config_.max_partial_inflight_messages ||
+      pr.next_index > log_.last_index()) {
+    return false;
+  }
+  // Sizes not recorded (entries of an earlier term, a long backlog): send, as without coalescing.
+  std::optional<std::uint64_t> waiting =
+      leader_entry_bytes_.bytes(pr.next_index, log_.last_index() + 1);
+  return waiting.has_value() && *waiting < config_.max_message_bytes;
 }
 
 bool RaftNode::send_append(NodeId to) {
@@ -70,7 +86,7 @@ bool RaftNode::send_append(NodeId to) {
   Progress& pr = it->second;
   const FlowLimits limits{config_.max_inflight_messages, config_.max_inflight_entries,
                           config_.max_inflight_bytes};
-  if (pr.paused(limits)) return false;
+  if (pr.paused(limits) || coalescing(pr)) return false;
 
   std::uint64_t prev_index = pr.next_index - 1;
   Result<std::uint64_t> prev_term = log_.term(prev_index);

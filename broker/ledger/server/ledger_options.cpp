@@ -81,6 +81,7 @@ Result<LedgerOptions> LedgerOptions::from_properties(const Properties& props) {
   DLEDGER_READ_INT(o.retention_check_interval_ms, "retentionCheckIntervalMs", 60000, 10, 86400000);
   DLEDGER_READ_INT(o.max_pending_appends, "maxPendingAppends", 10000, 1, 10000000);
   DLEDGER_READ_INT(o.max_inflight_appends, "maxInflightAppends", 256, 1, 4096);
+  DLEDGER_READ_INT(o.max_partial_inflight_appends, "maxPartialInflightAppends", 1, 1, 4096);
   DLEDGER_READ_INT(o.append_timeout_ms, "appendTimeoutMs", 3000, 1, 600000);
   if (auto preferred = props.raw("preferredLeaderId"); preferred && !preferred->empty()) {
     auto pid = raft::parse_node_id(*preferred);

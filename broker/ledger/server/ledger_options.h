@@ -21,8 +21,15 @@
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
 //   maxPendingAppends      back-pressure bound; beyond it append fails with Overloaded [10000]
 //   maxInflightAppends     AppendEntries messages the leader keeps unacknowledged per follower,
-//                          1-4096 [256]; fewer means fewer, larger messages (less CPU, one more
-//                          round trip of latency under load)
+//                          1-4096 [256] (the pipelining window)
+//   maxPartialInflightAppends  coalescing: with this many Appends unacknowledged, the leader
+//                          sends a follower new entries only once they fill an Append (1 MiB);
+//                          otherwise they leave together after the next acknowledgement.
+//                          1-4096 [1]; fewer, larger messages cost less CPU per entry, at most
+//                          one round trip of commit latency under concurrent load (a lone
+//                          entry goes at once). Raise it (e.g. to maxInflightAppends: no
+//                          coalescing) when the round trip to followers is long compared with
+//                          their fsync (replicas in different regions).
 //   appendTimeoutMs        an append not committed within this fails with Timeout [3000]
 //   preferredLeaderId      member that should lead when caught up, e.g. n0 [none]
 //   groupSecret            shared secret peers prove in their handshake [none]
@@ -72,6 +79,7 @@ struct LedgerOptions {
   std::uint32_t retention_check_interval_ms = 60000;
   std::uint32_t max_pending_appends = 10000;
   std::uint32_t max_inflight_appends = 256;
+  std::uint32_t max_partial_inflight_appends = 1;
   std::uint32_t append_timeout_ms = 3000;
   raft::NodeId preferred_leader = raft::kNoNode;
   std::string group_secret;

@@ -228,6 +228,7 @@ Status LedgerServerImpl::init() {
       std::max(1, ticks_for(options_.heartbeat_interval_ms, options_.tick_ms));
   config.preferred_leader = options_.preferred_leader;
   config.max_inflight_messages = options_.max_inflight_appends;
+  config.max_partial_inflight_messages = options_.max_partial_inflight_appends;
   config.random = [this] { return random_(); };
   auto core = raft::RaftCore::create(config, *log_, std::move(initial));
   if (!core.ok()) return core.error();

@@ -201,6 +201,84 @@ TEST(Replication, InflightCapLimitsPipeliningByMessages) {
   EXPECT_EQ(c.take([](const Message& m) { return is_append_with_entries(m, 2); }).size(), 1u);
 }
 
+// Delivers every Append to `to` in `appends` and returns the follower's acknowledgements.
+std::vector<Message> acknowledge(Cluster& c, NodeId to, const std::vector<Message>& appends) {
+  for (const Message& m : appends) EXPECT_TRUE(c.core(to).step(m).ok());
+  c.process(to);
+  return c.take(
+      [to](const Message& m) { return m.type == MessageType::kAppendResponse && m.from == to; });
+}
+
+std::vector<Message> appends_to(Cluster& c, NodeId to) {
+  return c.take([to](const Message& m) { return m.type == MessageType::kAppend && m.to == to; });
+}
+
+TEST(Replication, CoalescingSendsEntriesProposedDuringARoundTripInOneAppend) {
+  Cluster c(3, [](Config& config) { config.max_partial_inflight_messages = 1; });
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose("a").ok());
+  c.process(1);
+  auto first = appends_to(c, 2);
+  ASSERT_EQ(first.size(), 1u);  // nothing was in flight: sent at once
+  ASSERT_EQ(first[0].entries.size(), 1u);
+  ASSERT_TRUE(c.core(1).propose("b").ok());
+  c.process(1);
+  ASSERT_TRUE(c.core(1).propose("c").ok());
+  c.process(1);
+  EXPECT_TRUE(appends_to(c, 2).empty());  // held while "a" is unacknowledged
+  for (const Message& ack : acknowledge(c, 2, first)) ASSERT_TRUE(c.core(1).step(ack).ok());
+  c.process(1);
+  auto next = appends_to(c, 2);
+  ASSERT_EQ(next.size(), 1u);
+  ASSERT_EQ(next[0].entries.size(), 2u);
+  EXPECT_EQ(next[0].entries[0].data, "b");
+  EXPECT_EQ(next[0].entries[1].data, "c");
+}
+
+TEST(Replication, CoalescingSendsABatchThatFillsAMessageWithoutWaiting) {
+  Cluster c(3, [](Config& config) {
+    config.max_partial_inflight_messages = 1;
+    config.max_message_bytes = 8;
+  });
+  c.elect(1);
+  ASSERT_TRUE(c.core(1).propose("abcd").ok());
+  c.process(1);
+  ASSERT_EQ(appends_to(c, 2).size(), 1u);
+  ASSERT_TRUE(c.core(1).propose("efgh").ok());
+  c.process(1);
+  EXPECT_TRUE(appends_to(c, 2).empty());  // 4 bytes: a partial batch waits
+  ASSERT_TRUE(c.core(1).propose("ijkl").ok());
+  c.process(1);
+  auto full = appends_to(c, 2);  // 8 bytes fill a message: pipelined at once
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(full[0].entries.size(), 2u);
+  EXPECT_EQ(c.core(1).status().peers[0].inflight_messages, 2u);
+}
+
+TEST(Replication, CoalescedFollowerLearnsTheCommitFromItsNextAppendNotAnExtraHeartbeat) {
+  Cluster c(3, [](Config& config) { config.max_partial_inflight_messages = 1; });
+  c.elect(1);
+  Result<std::uint64_t> a = c.core(1).propose("a");
+  ASSERT_TRUE(a.ok());
+  c.process(1);
+  auto a_to_2 = appends_to(c, 2);
+  auto a_to_3 = appends_to(c, 3);
+  ASSERT_TRUE(c.core(1).propose("b").ok());
+  c.process(1);
+  // Member 3 acknowledges "a": committed by the leader and 3.
+  for (const Message& ack : acknowledge(c, 3, a_to_3)) ASSERT_TRUE(c.core(1).step(ack).ok());
+  c.process(1);
+  ASSERT_EQ(c.core(1).status().commit, *a);
+  EXPECT_TRUE(appends_to(c, 2).empty());  // "b" waits for 2's answer; no commit-only heartbeat
+  for (const Message& ack : acknowledge(c, 2, a_to_2)) ASSERT_TRUE(c.core(1).step(ack).ok());
+  c.process(1);
+  auto next = appends_to(c, 2);
+  ASSERT_EQ(next.size(), 1u);
+  ASSERT_EQ(next[0].entries.size(), 1u);
+  EXPECT_EQ(next[0].entries[0].data, "b");
+  EXPECT_EQ(next[0].commit, *a);
+}
+
 TEST(Replication, InflightCapLimitsPipeliningByBytes) {
   Cluster c(3, [](Config& config) {
     config.max_inflight_bytes = 10;

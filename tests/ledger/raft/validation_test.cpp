@@ -183,6 +183,7 @@ TEST(Validation, CreateRejectsBadConfig) {
       {"election_timeout_max_ticks", [](Config& c) { c.election_timeout_max_ticks = 5; }},
       {"heartbeat_interval_ticks", [](Config& c) { c.heartbeat_interval_ticks = 10; }},
       {"max_inflight_messages", [](Config& c) { c.max_inflight_messages = 0; }},
+      {"max_partial_inflight_messages", [](Config& c) { c.max_partial_inflight_messages = 0; }},
       {"max_inflight_entries", [](Config& c) { c.max_inflight_entries = 0; }},
       {"max_inflight_bytes", [](Config& c) { c.max_inflight_bytes = 0; }},
       {"max_message_bytes", [](Config& c) { c.max_message_bytes = 0; }},

@@ -303,6 +303,12 @@ void Simulation::draw_knobs() {
   c.promote_max_lag_entries = rng_.chance(0.5) ? 1000 : rng_.between(0, 20);
   c.preferred_leader =
       rng_.chance(0.1) ? static_cast<NodeId>(rng_.between(1, opt_.size)) : raft::kNoNode;
+  {
+    // Drawn from a stream of its own so that adding it left every other draw of a seed as it was.
+    SimRandom coalescing_rng(opt_.seed ^ 0x636f616c65736365ull);
+    c.max_partial_inflight_messages =
+        coalescing_rng.chance(0.5) ? static_cast<std::uint32_t>(coalescing_rng.between(1, 2)) : 256;
+  }
   if (!parse_fault(opt_.fault, &c.test_faults)) fail("unknown fault '" + opt_.fault + "'");
 
   NetworkFaults f;
@@ -995,7 +1001,8 @@ SimResult Simulation::run() {
         std::to_string(base_config_.check_quorum) + ", max_message_bytes " +
         std::to_string(base_config_.max_message_bytes) + ", max_inflight " +
         std::to_string(base_config_.max_inflight_messages) + " messages / " +
-        std::to_string(base_config_.max_inflight_entries) + " entries");
+        std::to_string(base_config_.max_inflight_entries) + " entries, coalescing at " +
+        std::to_string(base_config_.max_partial_inflight_messages) + " in flight");
   for (auto& [id, n] : nodes_) start(*n);
   chaos_end_us_ = opt_.chaos_ms * 1000;
   schedule(kChaosTickUs, EventKind::kChaos, raft::kNoNode, 0);
