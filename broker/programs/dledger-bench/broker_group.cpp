@@ -17,28 +17,6 @@ namespace dledger::bench {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-Result<pid_t> spawn_logged(const std::string& binary, const std::vector<std::string>& args,
-                           const std::string& log_path) {
-  std::vector<std::string> argv_storage = {binary};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorCode::kIo, "fork failed for " + binary);
-  if (pid == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 BrokerGroup::BrokerGroup(BrokerGroupOptions options) : options_(std::move(options)) {
   std::string templ = (fs::temp_directory_path() / "dledger-brokers-XXXXXX").string();
   char* made = ::mkdtemp(templ.data());

@@ -85,8 +85,4 @@ class BrokerGroup {
   std::map<int, Broker> brokers_;
 };
 
-// Starts `binary` with `args`, stdout and stderr appended to `log_path`. Returns the pid.
-Result<pid_t> spawn_logged(const std::string& binary, const std::vector<std::string>& args,
-                           const std::string& log_path);
-
 }  // namespace dledger::bench

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,41 @@
 #include "broker/admin/admin_client.h"
 
 namespace dledger::bench {
+
+namespace {
+
+// In a forked child, before exec: SIGKILL when `parent` (the forking thread) dies, and exit now
+// if it already has (the fork raced with its death).
+void die_with_parent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+}
+
+}  // namespace
+
+Result<pid_t> spawn_logged(const std::string& binary, const std::vector<std::string>& args,
+                           const std::string& log_path) {
+  std::vector<std::string> argv_storage = {binary};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error(ErrorCode::kIo, "fork failed for " + binary);
+  if (pid == 0) {
+    die_with_parent(parent);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -141,20 +177,9 @@ Status ProcessGroup::start(int id, const std::string& peers, const std::string& 
         << member_config << "\n";
     if (!out) return make_error(ErrorCode::kIo, "cannot write " + conf);
   }
-  const std::string log = log_path(id);
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorCode::kIo, "fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execl(binary_.c_str(), binary_.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  r.pid = pid;
+  auto pid = spawn_logged(binary_, {"-c", conf}, log_path(id));
+  if (!pid.ok()) return pid.error();
+  r.pid = *pid;
   return Status::ok_status();
 }
 
@@ -293,8 +318,10 @@ std::pair<int, std::string> ProcessGroup::run_to_exit(const std::string& binary,
                                                       const std::vector<std::string>& args) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) return {-1, "pipe failed"};
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    die_with_parent(parent);
     ::dup2(pipe_fds[1], 1);
     ::dup2(pipe_fds[1], 2);
     ::close(pipe_fds[0]);

@@ -1,15 +1,23 @@
 // `dledger-bench produce` end to end (label "process"): a name server and three brokers started
 // by the bench, a short run of a few producers. Checks the JSON the docs describe, that every
-// send was acknowledged, that -p lines override the bench's own broker.conf defaults, and that
-// --keep-dir says where it kept the files. Figures are only checked to exist and be consistent
-// with each other, never against a limit.
+// send was acknowledged, that -p lines override the bench's own broker.conf defaults, that
+// --keep-dir says where it kept the files, and that a bench stopped by SIGTERM takes its
+// processes with it. Figures are only checked to exist and be consistent with each other, never
+// against a limit.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/programs/dledger-bench/bench_process.h"
 
@@ -79,6 +87,70 @@ TEST(ProduceBench, PropertyLinesOverrideTheBenchDefaultsAndTheKeptDirectoryIsNam
   text << log.rdbuf();
   EXPECT_NE(text.str().find("[info]"), std::string::npos) << text.str();
   std::filesystem::remove_all(dir);
+}
+
+// Children of `parent` that are alive (not zombies), from /proc/<pid>/stat.
+std::vector<pid_t> live_children(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // "pid (comm) state ppid ...": comm may hold spaces; parse after the last ')'.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
+}
+
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+TEST(ProduceBench, StoppedBySigtermLeavesNoBrokerOrNameServerRunning) {
+  pid_t bench = ::fork();
+  ASSERT_GE(bench, 0);
+  if (bench == 0) {
+    std::FILE* quiet = std::freopen("/dev/null", "w", stdout);
+    quiet = std::freopen("/dev/null", "w", stderr);
+    (void)quiet;
+    ::execl(DLEDGER_BENCH_BINARY, DLEDGER_BENCH_BINARY, "produce", "--producers", "2",
+            "--duration-s", "120", "--namesrv-binary", DLEDGER_NAMESRV_BINARY, "--broker-binary",
+            DLEDGER_BROKER_BINARY, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The name server and three brokers.
+  std::vector<pid_t> children;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    children = live_children(bench);
+    if (children.size() >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(children.size(), 4u);
+  ASSERT_EQ(::kill(bench, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(bench, &status, 0), bench);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (pid_t child : children) {
+    while (alive(child) && std::chrono::steady_clock::now() < gone_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(alive(child)) << "process " << child << " outlived the benchmark";
+    if (alive(child)) ::kill(child, SIGKILL);
+  }
 }
 
 }  // namespace
