@@ -9,9 +9,15 @@
 //
 // As RocketMQ brokers do, the leader creates a consumer group's %RETRY%<group> topic (one queue,
 // read-write) on the group's first heartbeat, so consumers find its route (they subscribe to it
-// at start) before the first send-back. Creation waits for the commit on the io thread, once per
-// group; a failure is logged and retried on the next heartbeat (a send-back also creates it).
+// at start) before the first send-back. The heartbeat is answered once the creation is applied
+// (without blocking the io thread: the answer comes from the store's thread), once per group; a
+// failure is logged and retried on the next heartbeat (a send-back also creates it).
 #include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "broker/broker/broker_handlers.h"
 #include "broker/broker/retry_topic.h"
@@ -34,13 +40,26 @@ bool should_record(BrokerContext& context, const RemotingCommand& request) {
   return context.store->is_leader() || !request.ext_fields.contains(kForwardedFromField);
 }
 
-void ensure_retry_topic(BrokerContext& context, const std::string& group) {
-  const std::string topic = retry_topic_name(group);
-  Status created = ensure_group_topic(*context.store, topic);
-  if (!created.ok()) {
-    spdlog::warn("heartbeat of group '{}': cannot create {}: {}", group, topic,
-                 created.error().to_string());
+// Creates the retry topic of every group (those that lack one) and then sends `reply`: after
+// the last creation is applied, or at once when none was needed. A failed creation is logged and
+// does not fail the heartbeat.
+void ensure_retry_topics_then_reply(BrokerContext& context, const std::vector<std::string>& groups,
+                                    RemotingCommand reply, const frontend::Responder& respond) {
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(groups.size() + 1);
+  auto reply_after_last = [remaining, reply = std::move(reply), respond] {
+    if (remaining->fetch_sub(1) == 1) respond(reply);
+  };
+  for (const std::string& group : groups) {
+    std::string topic = retry_topic_name(group);
+    ensure_group_topic(*context.store, topic, [group, topic, reply_after_last](Status created) {
+      if (!created.ok()) {
+        spdlog::warn("heartbeat of group '{}': cannot create {}: {}", group, topic,
+                     created.error().to_string());
+      }
+      reply_after_last();
+    });
   }
+  reply_after_last();  // the +1: no reply before every creation above was started
 }
 
 }  // namespace
@@ -63,12 +82,12 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context) {
       return;
     }
     if (context.forwarder->maybe_forward(request, respond)) return;
+    std::vector<std::string> groups;
     if (context.store->is_leader()) {
-      for (const auto& consumer : heartbeat->consumers) {
-        ensure_retry_topic(context, consumer.group_name);
-      }
+      for (const auto& consumer : heartbeat->consumers) groups.push_back(consumer.group_name);
     }
-    respond(remoting::make_response(request, resp::kSuccess));
+    ensure_retry_topics_then_reply(context, groups,
+                                   remoting::make_response(request, resp::kSuccess), respond);
   };
 }
 

@@ -17,8 +17,10 @@ std::string retry_topic_name(const std::string& group);
 std::string dead_letter_topic_name(const std::string& group);
 
 // Creates `topic` with one read and one write queue unless the store already knows it (an
-// existing topic is left as it is). Blocks until the change is committed. Errors are those of
-// MessageStore::update_topic (kNotLeader on a follower, ledger failures).
-Status ensure_group_topic(store::MessageStore& store, const std::string& topic);
+// existing topic is left as it is), then calls `done`: at once when the topic exists, otherwise
+// on another thread once the change is applied. Never blocks (safe on remoting io threads).
+// Errors are those of MessageStore::update_topic (kNotLeader on a follower, ledger failures).
+void ensure_group_topic(store::MessageStore& store, const std::string& topic,
+                        store::DoneCallback done);
 
 }  // namespace dledger::broker

@@ -5,10 +5,10 @@
 //   reconsumeTimes + 1 > maxReconsumeTimes (default 16) or delayLevel < 0
 //                          -> topic %DLQ%<group> (dead letters)
 //   otherwise              -> topic %RETRY%<group>
-// The target topic is created (1 queue, read+write) when missing. The copy keeps body, flag and
-// born fields, gets reconsumeTimes + 1 and the properties RETRY_TOPIC (original topic, kept when
-// already set) and ORIGIN_MESSAGE_ID. Known limit: no delay levels — the retry copy is
-// consumable at once.
+// The target topic is created (1 queue, read+write) when missing, without blocking the io thread.
+// The copy keeps body, flag and born fields, gets reconsumeTimes + 1, the properties RETRY_TOPIC
+// (original topic, kept when already set) and ORIGIN_MESSAGE_ID, and DELAY (the request's
+// delayLevel, or 3 + reconsumeTimes when it is 0; none for dead letters).
 #include "broker/broker/broker_handlers.h"
 #include "broker/broker/retry_topic.h"
 #include "broker/remoting/client_headers.h"
@@ -79,12 +79,6 @@ frontend::Handler make_send_back_handler(BrokerContext& context) {
     const bool dead = header->delay_level < 0 || reconsume > max_reconsume;
     const std::string topic =
         dead ? dead_letter_topic_name(header->group) : retry_topic_name(header->group);
-    Status created = ensure_group_topic(*context.store, topic);
-    if (!created.ok()) {
-      respond(remoting::make_response(request, response_code_for(created.error()),
-                                      remark_for(created.error())));
-      return;
-    }
     auto props = remoting::decode_message_properties(copy.properties);
     remoting::MessageProperties properties = props.ok() ? *props : remoting::MessageProperties{};
     properties.try_emplace(std::string(remoting::property_key::kRetryTopic), copy.topic);
@@ -110,16 +104,26 @@ frontend::Handler make_send_back_handler(BrokerContext& context) {
     copy.properties = std::move(encoded).value();
     copy.sys_flag &= ~remoting::message_sys_flag::kStoreHostV6;
     BrokerContext* ctx = &context;
-    context.store->put_message(
-        std::move(copy), [ctx, request, respond](Result<store::PutResult> result) {
-          if (!result.ok()) {
-            respond(remoting::make_response(request, response_code_for(result.error()),
-                                            remark_for(result.error())));
-            return;
-          }
-          respond(remoting::make_response(request, resp::kSuccess));
-          ctx->suspender->notify();
-        });
+    auto message = std::make_shared<store::StoredMessage>(std::move(copy));
+    // The topic is created first when missing; the copy is stored once that is applied (on the
+    // store's thread, so the io thread never waits for a commit).
+    ensure_group_topic(*context.store, topic, [ctx, request, respond, message](Status created) {
+      if (!created.ok()) {
+        respond(remoting::make_response(request, response_code_for(created.error()),
+                                        remark_for(created.error())));
+        return;
+      }
+      ctx->store->put_message(
+          std::move(*message), [ctx, request, respond](Result<store::PutResult> result) {
+            if (!result.ok()) {
+              respond(remoting::make_response(request, response_code_for(result.error()),
+                                              remark_for(result.error())));
+              return;
+            }
+            respond(remoting::make_response(request, resp::kSuccess));
+            ctx->suspender->notify();
+          });
+    });
   };
 }
 

@@ -55,15 +55,17 @@ frontend::Handler make_update_topic_handler(BrokerContext& context) {
       respond(remoting::make_response(request, resp::kSystemError, valid.error().message));
       return;
     }
-    Status st = context.store->update_topic(config);
-    if (!st.ok()) {
-      std::int32_t code = st.error().code == ErrorCode::kInvalidArgument
-                              ? resp::kSystemError
-                              : response_code_for(st.error());
-      respond(remoting::make_response(request, code, remark_for(st.error())));
-      return;
-    }
-    respond(remoting::make_response(request, resp::kSuccess));
+    // Answered once the change is applied, from the store's thread: the io thread goes on
+    // serving the connection meanwhile.
+    context.store->update_topic(config, [reply = remoting::make_response(request, resp::kSuccess),
+                                         respond](Status st) {
+      if (st.ok()) return respond(reply);
+      RemotingCommand failed = reply;
+      failed.code = st.error().code == ErrorCode::kInvalidArgument ? resp::kSystemError
+                                                                   : response_code_for(st.error());
+      failed.remark = remark_for(st.error());
+      respond(std::move(failed));
+    });
   };
 }
 

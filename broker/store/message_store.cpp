@@ -732,6 +732,10 @@ std::vector<std::pair<ConsumerOffsetKey, std::int64_t>> MessageStore::consumer_o
   return {offsets.begin(), offsets.end()};
 }
 
+void MessageStore::update_topic(const TopicConfig& config, DoneCallback done) {
+  core_->submit(UpdateTopicCommand{config}, std::move(done));
+}
+
 Status MessageStore::update_topic(const TopicConfig& config) {
   return core_->submit_sync(UpdateTopicCommand{config});
 }

@@ -161,7 +161,11 @@ class MessageStore {
   // Every committed consumer offset (a copy of the applied state), ordered by key.
   std::vector<std::pair<ConsumerOffsetKey, std::int64_t>> consumer_offsets() const;
 
-  // Topics (create or update / delete go through the ledger; leader only).
+  // Topics (create or update / delete go through the ledger; leader only). The asynchronous
+  // form calls `done` on another thread once the change is applied (or has failed); the
+  // synchronous forms block until then and must not be called where blocking stalls others
+  // (remoting io threads, the ledger's consensus thread).
+  void update_topic(const TopicConfig& config, DoneCallback done);
   Status update_topic(const TopicConfig& config);
   Status delete_topic(const std::string& topic);
   std::optional<TopicConfig> topic(const std::string& name) const;

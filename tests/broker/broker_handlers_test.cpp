@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "broker/base/properties.h"
@@ -192,6 +194,8 @@ TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
       testing::heartbeat_request("10.0.0.5@1234", "CG-heartbeat", "orders"), 10s);
   ASSERT_TRUE(hb_reply.ok());
   ASSERT_EQ(hb_reply->code, resp::kSuccess) << hb_reply->remark.value_or("");
+  // Answered once the group's retry topic is applied on the master.
+  EXPECT_TRUE(group_->at(master_).store->topic("%RETRY%CG-heartbeat").has_value());
 
   RemotingCommand list = remoting::make_request(rc::kGetConsumerListByGroup, 0);
   list.ext_fields = {{"consumerGroup", "CG-heartbeat"}};
@@ -208,6 +212,37 @@ TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
   auto after = master().invoke_sync(list, 10s);
   ASSERT_TRUE(after.ok());
   EXPECT_NE(after->code, resp::kSuccess);
+}
+
+// Handlers that wait for a commit (topic creation) answer from the store's thread: the io thread
+// serves the requests behind them meanwhile. When UPDATE_AND_CREATE_TOPIC blocked its io thread,
+// the reply to a request sent right after it on the same connection could never come first.
+TEST_F(BrokerHandlersTest, ARequestWaitingForACommitDoesNotHoldUpTheRequestsBehindIt) {
+  int overtaken = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::atomic<int> arrivals{0};
+    std::promise<std::pair<int, std::int32_t>> update_done;
+    std::promise<std::pair<int, std::int32_t>> query_done;
+    RemotingCommand create = remoting::make_request(rc::kUpdateAndCreateTopic, 0);
+    create.ext_fields = {{"topic", "overtaken-" + std::to_string(i)},
+                         {"readQueueNums", "1"},
+                         {"writeQueueNums", "1"}};
+    RemotingCommand min = remoting::make_request(rc::kGetMinOffset, 0);
+    min.ext_fields = {{"topic", "orders"}, {"queueId", "0"}};
+    auto record = [&arrivals](std::promise<std::pair<int, std::int32_t>>& done) {
+      return [&arrivals, &done](Result<RemotingCommand> reply) {
+        done.set_value({++arrivals, reply.ok() ? reply->code : -1});
+      };
+    };
+    master().invoke_async(create, 10s, record(update_done));
+    master().invoke_async(min, 10s, record(query_done));
+    auto update = update_done.get_future().get();
+    auto query = query_done.get_future().get();
+    EXPECT_EQ(update.second, resp::kSuccess);
+    EXPECT_EQ(query.second, resp::kSuccess);
+    if (query.first < update.first) ++overtaken;
+  }
+  EXPECT_GT(overtaken, 0);
 }
 
 TEST_F(BrokerHandlersTest, ForwardedSendReachingAFollowerIsRefusedNamingTheLeader) {
