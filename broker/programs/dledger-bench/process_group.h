@@ -23,14 +23,16 @@ namespace dledger::bench {
 // A port that was free a moment ago (bind 0, read, close).
 std::uint16_t pick_free_port();
 
-// Child-process helpers shared by ProcessGroup and BrokerGroup. Each takes the pid by reference
-// and sets it to -1 once the process is reaped; a pid <= 0 means "not running".
+// Child-process helpers shared by ProcessGroup and BrokerGroup.
+//
 // Starts `binary` with `args`, stdout and stderr appended to `log_path`. Returns the pid. The
 // child is SIGKILLed by the kernel if this process dies first (PR_SET_PDEATHSIG), so a
 // benchmark stopped by a signal (timeout, Ctrl-C) leaves no replica running. Call it from a
 // thread that lives as long as the child: the signal follows the thread that forked.
 Result<pid_t> spawn_logged(const std::string& binary, const std::vector<std::string>& args,
                            const std::string& log_path);
+// The helpers below take the pid by reference and set it to -1 once the process is reaped; a
+// pid <= 0 means "not running".
 void kill_and_reap(pid_t& pid);  // SIGKILL, then wait
 // SIGTERM, then waits (bounded, 15 s) for exit: the exit status (128 + signal when killed by
 // one), or -1 when it had to be SIGKILLed or was not running.
