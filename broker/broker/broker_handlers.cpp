@@ -14,6 +14,7 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
   context_->max_pull_bytes = options.max_pull_bytes;
   context_->ledger = options.ledger;
   context_->metrics = options.metrics;
+  context_->broker_name = options.broker_name;
   context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
   store::MessageStore* s = &store;
   context_->forwarder = std::make_unique<LeaderForwarder>(
@@ -85,6 +86,9 @@ void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   server.register_handler(rc::kConsumerSendMsgBack, leader_only(c, make_send_back_handler(c)));
   server.register_handler(rc::kLockBatchMq, leader_only(c, make_lock_batch_handler(c)));
   server.register_handler(rc::kUnlockBatchMq, leader_only(c, make_unlock_batch_handler(c)));
+  server.register_handler(rc::kGetTopicStatsInfo, make_topic_stats_handler(c));
+  // Which topics count depends on the group's live subscriptions, which the leader knows.
+  server.register_handler(rc::kGetConsumeStats, leader_only(c, make_consume_stats_handler(c)));
   server.on_connection_closed(
       [&c](const frontend::ConnectionInfo& info) { client_connection_closed(c, info.id); });
 }

@@ -9,6 +9,8 @@
 //   topic_handlers.cpp   UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21)
 //   send_back_handler.cpp  CONSUMER_SEND_MSG_BACK (36)
 //   lock_handlers.cpp    LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42)
+//   stats_handlers.cpp   GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208): what mqadmin
+//                        topicStatus / consumerProgress and dashboards ask
 //
 // Any replica accepts every request. Writes (sends, send-backs, offset commits, topic updates),
 // consumer-group membership (heartbeats, unregistrations, consumer lists) and queue locks are
@@ -47,6 +49,7 @@ struct BrokerContext {
   std::unique_ptr<LeaderForwarder> forwarder;  // follower -> leader (leader_forwarder.h)
   QueueLockTable locks;                        // LOCK_BATCH_MQ, used while leading
   BrokerMetrics* metrics = nullptr;            // optional (broker_metrics.h)
+  std::string broker_name;                     // in the MessageQueue keys of 202 / 208 replies
 };
 
 class BrokerHandlers {
@@ -62,6 +65,8 @@ class BrokerHandlers {
     std::chrono::milliseconds membership_replay_interval{100};
     // Counts sends and pulls when set; must outlive the handlers.
     BrokerMetrics* metrics = nullptr;
+    // brokerName, as the MessageQueue of queue statistics (202, 208) names it.
+    std::string broker_name = "broker-a";
   };
   BrokerHandlers(store::MessageStore& store, Options options);
   ~BrokerHandlers();
@@ -89,6 +94,8 @@ frontend::Handler make_all_topic_config_handler(BrokerContext& context);
 frontend::Handler make_send_back_handler(BrokerContext& context);
 frontend::Handler make_lock_batch_handler(BrokerContext& context);
 frontend::Handler make_unlock_batch_handler(BrokerContext& context);
+frontend::Handler make_topic_stats_handler(BrokerContext& context);    // 202
+frontend::Handler make_consume_stats_handler(BrokerContext& context);  // 208
 // Connection close: forgets the clients of that connection (and tells the leader, on a follower).
 void client_connection_closed(BrokerContext& context, frontend::ConnectionId connection_id);
 // Wraps the pull handler: on a follower, a pull's piggy-backed commit offset (sysFlag bit 1) is

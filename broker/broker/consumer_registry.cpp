@@ -94,4 +94,14 @@ std::optional<remoting::SubscriptionData> ConsumerRegistry::subscription(const s
   return std::nullopt;
 }
 
+std::size_t ConsumerRegistry::subscription_count(const std::string& group) {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return 0;
+  std::size_t count = 0;
+  for (const auto& [id, client] : it->second) count += client.data.subscriptions.size();
+  return count;
+}
+
 }  // namespace dledger::broker

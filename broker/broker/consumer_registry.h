@@ -43,6 +43,8 @@ class ConsumerRegistry {
   // The subscription of `topic` any live client of the group declared, if any.
   std::optional<remoting::SubscriptionData> subscription(const std::string& group,
                                                          const std::string& topic);
+  // How many subscriptions the live clients of the group declared (0: no live client).
+  std::size_t subscription_count(const std::string& group);
 
  private:
   struct Client {

@@ -13,17 +13,11 @@ constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
 constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
-Status expect_code(const RemotingCommand& cmd, int32_t code) {
-  if (cmd.code == code) return Status::ok_status();
-  return make_error(ErrorCode::kInvalidArgument,
-                    "request code " + std::to_string(cmd.code) + " is not " +
-                        std::string(request_code_name(code)) + " (" + std::to_string(code) + ")");
-}
-
 }  // namespace
 
 Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, request_code::kUnregisterClient); !s.ok()) return s.error();
+  if (Status s = expect_request_code(cmd, {request_code::kUnregisterClient}); !s.ok())
+    return s.error();
   ExtFieldReader r(cmd);
   UnregisterClientRequest req;
   req.client_id = r.required_string("clientID");
@@ -35,7 +29,7 @@ Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCo
 
 Result<GetConsumerListByGroupRequest> parse_get_consumer_list_by_group_request(
     const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, request_code::kGetConsumerListByGroup); !s.ok()) {
+  if (Status s = expect_request_code(cmd, {request_code::kGetConsumerListByGroup}); !s.ok()) {
     return s.error();
   }
   ExtFieldReader r(cmd);
@@ -53,7 +47,8 @@ std::string write_consumer_list_body(const std::vector<std::string>& consumer_id
 
 Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(
     const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, request_code::kConsumerSendMsgBack); !s.ok()) return s.error();
+  if (Status s = expect_request_code(cmd, {request_code::kConsumerSendMsgBack}); !s.ok())
+    return s.error();
   ExtFieldReader r(cmd);
   ConsumerSendMsgBackRequest req;
   req.offset = r.required_int("offset", 0, kI64Max);
@@ -70,7 +65,8 @@ Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(
 }
 
 Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, request_code::kGetRouteinfoByTopic); !s.ok()) return s.error();
+  if (Status s = expect_request_code(cmd, {request_code::kGetRouteinfoByTopic}); !s.ok())
+    return s.error();
   ExtFieldReader r(cmd);
   GetRouteInfoRequest req;
   req.topic = r.required_string("topic");

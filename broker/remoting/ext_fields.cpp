@@ -86,6 +86,19 @@ bool ExtFieldReader::optional_bool(std::string_view key, bool default_value,
   return default_value;
 }
 
+Status expect_request_code(const RemotingCommand& cmd, std::initializer_list<int32_t> codes) {
+  for (int32_t code : codes) {
+    if (cmd.code == code) return Status::ok_status();
+  }
+  std::string expected;
+  for (int32_t code : codes) {
+    if (!expected.empty()) expected += " or ";
+    expected += std::string(request_code_name(code)) + " (" + std::to_string(code) + ")";
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    "request code " + std::to_string(cmd.code) + " is not " + expected);
+}
+
 Status validate_topic_name(std::string_view topic, std::string_view field) {
   if (topic.empty() || topic.size() > 127) {
     return make_error(

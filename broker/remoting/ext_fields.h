@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,11 @@ class ExtFieldReader {
   const RemotingCommand& cmd_;
   std::optional<Error> error_;
 };
+
+// OK when cmd.code is one of `codes`; else kInvalidArgument naming the code and the expected ones
+// ("request code 11 is not GET_MAX_OFFSET (30) or GET_MIN_OFFSET (31)"). Every header parser
+// checks this first.
+Status expect_request_code(const RemotingCommand& cmd, std::initializer_list<int32_t> codes);
 
 // Topic names as RocketMQ validates them: 1..127 bytes of [A-Za-z0-9%|_-].
 // The error names the field and the value.

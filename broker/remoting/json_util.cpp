@@ -1,6 +1,7 @@
 #include "broker/remoting/json_util.h"
 
 #include <charconv>
+#include <vector>
 
 namespace dledger::remoting {
 
@@ -8,25 +9,28 @@ using nlohmann::json;
 
 namespace {
 
+// Index of the quote closing the JSON string whose opening quote is at `open`; npos when the
+// string does not end.
+std::size_t string_end(std::string_view text, std::size_t open) {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // Maximum nesting of objects/arrays, ignoring brackets inside strings. Stops early past `limit`.
 int max_nesting(std::string_view text, int limit) {
   int depth = 0;
   int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
     if (c == '"') {
-      in_string = true;
+      i = string_end(text, i);
+      if (i == std::string_view::npos) break;
     } else if (c == '{' || c == '[') {
       ++depth;
       if (depth > max_depth) max_depth = depth;
@@ -36,6 +40,26 @@ int max_nesting(std::string_view text, int limit) {
     }
   }
   return max_depth;
+}
+
+bool json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Index of the '}' closing the object that opens at `open`; npos when it does not close.
+std::size_t object_end(std::string_view text, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    if (text[i] == '"') {
+      i = string_end(text, i);
+      if (i == std::string_view::npos) break;
+    } else if (text[i] == '{') {
+      ++depth;
+    } else if (text[i] == '}' && --depth == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -224,6 +248,63 @@ bool JsonBodyReader::expect_object(const json& value, std::string_view path) {
   if (value.is_object()) return true;
   fail(path, "", "must be an object, got " + std::string(json_type_name(value)));
   return false;
+}
+
+std::string quote_fastjson_keys(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  bool expect_key = false;  // after '{' or ',' inside an object
+  std::vector<char> stack;  // '{' or '['
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      std::size_t end = string_end(text, i);
+      if (end == std::string_view::npos) {
+        out.append(text.substr(i));
+        return out;
+      }
+      out.append(text.substr(i, end - i + 1));
+      i = end;
+      expect_key = false;
+      continue;
+    }
+    if (expect_key && (c == '-' || (c >= '0' && c <= '9'))) {
+      std::size_t end = i + 1;
+      while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+      std::size_t after = end;
+      while (after < text.size() && json_space(text[after])) ++after;
+      if (after < text.size() && text[after] == ':') {
+        out += '"';
+        out.append(text.substr(i, end - i));
+        out += '"';
+        i = end - 1;
+        expect_key = false;
+        continue;
+      }
+    }
+    if (expect_key && c == '{') {
+      std::size_t end = object_end(text, i);
+      if (end != std::string_view::npos) {
+        out += dump_json(nlohmann::json(std::string(text.substr(i, end - i + 1))));
+        i = end;
+        expect_key = false;
+        continue;
+      }
+    }
+    if (c == '{' || c == '[') {
+      stack.push_back(c);
+      expect_key = c == '{';
+    } else if (c == '}' || c == ']') {
+      if (!stack.empty()) stack.pop_back();
+      expect_key = false;
+    } else if (c == ',') {
+      expect_key = !stack.empty() && stack.back() == '{';
+    } else if (!json_space(c)) {
+      expect_key = false;
+    }
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace dledger::remoting

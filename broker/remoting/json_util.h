@@ -1,4 +1,5 @@
-// JSON helpers shared by the header and body codecs (internal to broker/remoting).
+// JSON helpers shared by the header and body codecs (internal to broker/remoting; dledgerctl's
+// reply parsers use quote_fastjson_keys too).
 //
 // parse_json never throws: malformed text, invalid UTF-8 and nesting deeper than kMaxJsonDepth
 // (checked before parsing, so hostile input cannot exhaust the stack in recursive JSON code) give
@@ -34,6 +35,12 @@ std::string_view json_type_name(const nlohmann::json& value);
 // Decimal integer text (optional leading '+' or '-', no spaces) -> int64; nullopt if malformed or
 // out of int64 range.
 std::optional<int64_t> parse_decimal_int(std::string_view text);
+
+// fastjson's non-standard map keys made standard JSON, other text unchanged: a bare integer key
+// is quoted ({0:"a"} -> {"0":"a"}, brokerAddrs), and an object key becomes a string holding the
+// object's text ({{"topic":"T"}:1} -> {"{\"topic\":\"T\"}":1}, maps keyed by MessageQueue).
+// Malformed text stays malformed for the parser to report.
+std::string quote_fastjson_keys(std::string_view json_text);
 
 // Quotes and truncates a client-supplied value for an error message ('abc', max 64 chars).
 std::string quote_for_error(std::string_view value);

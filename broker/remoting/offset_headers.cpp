@@ -1,6 +1,5 @@
 #include "broker/remoting/offset_headers.h"
 
-#include <initializer_list>
 #include <limits>
 
 #include "broker/remoting/ext_fields.h"
@@ -12,23 +11,11 @@ namespace {
 constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
-Status expect_code(const RemotingCommand& cmd, std::initializer_list<int32_t> codes) {
-  for (int32_t code : codes) {
-    if (cmd.code == code) return Status::ok_status();
-  }
-  std::string expected;
-  for (int32_t code : codes) {
-    if (!expected.empty()) expected += " or ";
-    expected += std::string(request_code_name(code)) + " (" + std::to_string(code) + ")";
-  }
-  return make_error(ErrorCode::kInvalidArgument,
-                    "request code " + std::to_string(cmd.code) + " is not " + expected);
-}
-
 }  // namespace
 
 Result<QueryConsumerOffsetRequest> parse_query_consumer_offset_request(const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, {request_code::kQueryConsumerOffset}); !s.ok()) return s.error();
+  if (Status s = expect_request_code(cmd, {request_code::kQueryConsumerOffset}); !s.ok())
+    return s.error();
   ExtFieldReader r(cmd);
   QueryConsumerOffsetRequest req;
   req.consumer_group = r.required_string("consumerGroup");
@@ -40,7 +27,7 @@ Result<QueryConsumerOffsetRequest> parse_query_consumer_offset_request(const Rem
 
 Result<UpdateConsumerOffsetRequest> parse_update_consumer_offset_request(
     const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, {request_code::kUpdateConsumerOffset}); !s.ok()) {
+  if (Status s = expect_request_code(cmd, {request_code::kUpdateConsumerOffset}); !s.ok()) {
     return s.error();
   }
   ExtFieldReader r(cmd);
@@ -54,8 +41,8 @@ Result<UpdateConsumerOffsetRequest> parse_update_consumer_offset_request(
 }
 
 Result<QueueRequest> parse_queue_request(const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, {request_code::kGetMaxOffset, request_code::kGetMinOffset,
-                                   request_code::kGetEarliestMsgStoretime});
+  if (Status s = expect_request_code(cmd, {request_code::kGetMaxOffset, request_code::kGetMinOffset,
+                                           request_code::kGetEarliestMsgStoretime});
       !s.ok()) {
     return s.error();
   }
@@ -68,7 +55,7 @@ Result<QueueRequest> parse_queue_request(const RemotingCommand& cmd) {
 }
 
 Result<SearchOffsetRequest> parse_search_offset_request(const RemotingCommand& cmd) {
-  if (Status s = expect_code(cmd, {request_code::kSearchOffsetByTimestamp}); !s.ok()) {
+  if (Status s = expect_request_code(cmd, {request_code::kSearchOffsetByTimestamp}); !s.ok()) {
     return s.error();
   }
   ExtFieldReader r(cmd);

@@ -42,7 +42,7 @@ std::string write_topic_route_data(const TopicRouteData& route) {
 }
 
 Result<TopicRouteData> parse_topic_route_data(std::string_view body) {
-  auto parsed = parse_json(quote_bare_integer_keys(body), "TopicRouteData");
+  auto parsed = parse_json(quote_fastjson_keys(body), "TopicRouteData");
   if (!parsed.ok()) return parsed.error();
   JsonBodyReader r("TopicRouteData");
   TopicRouteData route;
@@ -104,62 +104,6 @@ std::string write_cluster_info(const ClusterInfo& info) {
   body["brokerAddrTable"] = std::move(brokers);
   body["clusterAddrTable"] = std::move(clusters);
   return dump_json(body);
-}
-
-std::string quote_bare_integer_keys(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  bool in_string = false;
-  bool escaped = false;
-  bool expect_key = false;  // after '{' or ',' inside an object
-  std::vector<char> stack;  // '{' or '['
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      out += c;
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (expect_key && (c == '-' || (c >= '0' && c <= '9'))) {
-      std::size_t end = i + 1;
-      while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-      std::size_t after = end;
-      while (after < text.size() && (text[after] == ' ' || text[after] == '\t' ||
-                                     text[after] == '\n' || text[after] == '\r')) {
-        ++after;
-      }
-      if (after < text.size() && text[after] == ':') {
-        out += '"';
-        out.append(text.substr(i, end - i));
-        out += '"';
-        i = end - 1;
-        expect_key = false;
-        continue;
-      }
-    }
-    if (c == '"') {
-      in_string = true;
-      expect_key = false;
-    } else if (c == '{' || c == '[') {
-      stack.push_back(c);
-      expect_key = c == '{';
-    } else if (c == '}' || c == ']') {
-      if (!stack.empty()) stack.pop_back();
-      expect_key = false;
-    } else if (c == ',') {
-      expect_key = !stack.empty() && stack.back() == '{';
-    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      expect_key = false;
-    }
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace dledger::remoting

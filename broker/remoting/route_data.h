@@ -73,7 +73,4 @@ struct ClusterInfo {
 
 std::string write_cluster_info(const ClusterInfo& info);
 
-// Rewrites bare integer object keys ({0:"a"}) as quoted ones ({"0":"a"}); other text unchanged.
-std::string quote_bare_integer_keys(std::string_view json_text);
-
 }  // namespace dledger::remoting

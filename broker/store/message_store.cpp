@@ -685,6 +685,13 @@ std::optional<std::int64_t> MessageStore::earliest_store_time(const std::string&
   return core_->state.earliest_store_time(topic, queue_id);
 }
 
+std::optional<std::int64_t> MessageStore::store_time_at(const std::string& topic,
+                                                        std::int32_t queue_id,
+                                                        std::int64_t offset) const {
+  std::shared_lock lock(core_->state_mu);
+  return core_->state.store_time_at(topic, queue_id, offset);
+}
+
 bool MessageStore::wait_for_message(const std::string& topic, std::int32_t queue_id,
                                     std::int64_t offset, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;

@@ -146,6 +146,9 @@ class MessageStore {
                                           std::int64_t timestamp_ms) const;
   std::optional<std::int64_t> earliest_store_time(const std::string& topic,
                                                   std::int32_t queue_id) const;
+  // Store timestamp of the retained message at queue offset `offset` (StoreState::store_time_at).
+  std::optional<std::int64_t> store_time_at(const std::string& topic, std::int32_t queue_id,
+                                            std::int64_t offset) const;
   // Blocks until the queue's max offset exceeds `offset`, the timeout passes or the store stops;
   // true when a message at `offset` (or beyond) is available. For long-polling pulls.
   bool wait_for_message(const std::string& topic, std::int32_t queue_id, std::int64_t offset,

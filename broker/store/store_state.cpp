@@ -180,6 +180,16 @@ std::optional<std::int64_t> StoreState::earliest_store_time(const std::string& t
   return q->entries.front().store_timestamp_ms;
 }
 
+std::optional<std::int64_t> StoreState::store_time_at(const std::string& topic,
+                                                      std::int32_t queue_id,
+                                                      std::int64_t offset) const {
+  const ConsumeQueue* q = find_queue(topic, queue_id);
+  if (!q || offset < q->min_offset || offset >= q->next_offset) return std::nullopt;
+  auto position = static_cast<std::size_t>(offset - q->min_offset);
+  if (position >= q->entries.size()) return std::nullopt;
+  return q->entries[position].store_timestamp_ms;
+}
+
 std::int64_t StoreState::search_offset_by_timestamp(const std::string& topic, std::int32_t queue_id,
                                                     std::int64_t timestamp_ms) const {
   const ConsumeQueue* q = find_queue(topic, queue_id);

@@ -112,6 +112,10 @@ class StoreState {
   // Store timestamp of the oldest retained message; nullopt for an empty or unknown queue.
   std::optional<std::int64_t> earliest_store_time(const std::string& topic,
                                                   std::int32_t queue_id) const;
+  // Store timestamp of the message at queue offset `offset`; nullopt when that offset is not
+  // retained (below the min offset, at or past the max offset) or the queue is unknown.
+  std::optional<std::int64_t> store_time_at(const std::string& topic, std::int32_t queue_id,
+                                            std::int64_t offset) const;
   // The first retained queue offset whose store timestamp >= timestamp_ms; max offset when none.
   std::int64_t search_offset_by_timestamp(const std::string& topic, std::int32_t queue_id,
                                           std::int64_t timestamp_ms) const;

@@ -18,6 +18,7 @@
 
 #include "broker/admin/admin_http_server.h"
 #include "broker/frontend/remoting_server.h"
+#include "broker/remoting/admin_stats.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/route_data.h"
@@ -320,10 +321,26 @@ RemotingCommand ok_with_body(const RemotingCommand& request, std::string body) {
 }
 
 // A fake broker replica: GET_BROKER_RUNTIME_INFO names `admin_address`; topic updates and sends
-// succeed.
+// succeed. With `stats`, GET_TOPIC_STATS_INFO and GET_CONSUME_STATS answer canned tables for
+// broker-a (without, they get REQUEST_CODE_NOT_SUPPORTED).
 std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std::string& role,
-                                          const std::string& admin_address) {
-  return std::make_unique<FakeRemoting>(std::map<std::int32_t, FakeRemoting::Answer>{
+                                          const std::string& admin_address, bool stats = false) {
+  std::map<std::int32_t, FakeRemoting::Answer> stats_answers;
+  if (stats) {
+    stats_answers[rc::kGetTopicStatsInfo] = [](const RemotingCommand& request) {
+      remoting::TopicStatsTable table;
+      table.offset_table[{"orders", "broker-a", 0}] = {2, 10, 1700000000123};
+      table.offset_table[{"orders", "broker-a", 1}] = {0, 0, 0};
+      return ok_with_body(request, remoting::write_topic_stats_table(table));
+    };
+    stats_answers[rc::kGetConsumeStats] = [](const RemotingCommand& request) {
+      remoting::ConsumeStats progress;
+      progress.offset_table[{"orders", "broker-a", 0}] = {10, 7, 1700000000100};
+      progress.offset_table[{"orders", "broker-a", 1}] = {4, 4, 1700000000200};
+      return ok_with_body(request, remoting::write_consume_stats(progress));
+    };
+  }
+  auto answers = std::map<std::int32_t, FakeRemoting::Answer>{
       {rc::kGetBrokerRuntimeInfo,
        [=](const RemotingCommand& request) {
          json table = {{"dLegerSelfId", self_id}, {"dLegerRole", role},
@@ -343,7 +360,9 @@ std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std:
          sent.queue_offset = 41;
          remoting::write_send_message_response(sent, &response);
          return response;
-       }}});
+       }}};
+  answers.insert(stats_answers.begin(), stats_answers.end());
+  return std::make_unique<FakeRemoting>(std::move(answers));
 }
 
 class DledgerctlBrokerTest : public DledgerctlTest {
@@ -351,7 +370,7 @@ class DledgerctlBrokerTest : public DledgerctlTest {
   void SetUp() override {
     DledgerctlTest::SetUp();
     master_ = fake_broker("n0", "leader", leader_->address());
-    slave_ = fake_broker("n1", "follower", follower_->address());
+    slave_ = fake_broker("n1", "follower", follower_->address(), /*stats=*/true);
     other_master_ = fake_broker("n0", "leader", "127.0.0.1:1");  // admin unreachable
     remoting::ClusterInfo info;
     info.broker_addr_table["broker-a"] = {
@@ -499,6 +518,54 @@ TEST_F(DledgerctlBrokerTest, SendMessageGoesToTheMasterWithTagsAndKeys) {
   EXPECT_NE(missing.err.find("nosuch"), std::string::npos) << missing.err;
 }
 
+TEST_F(DledgerctlBrokerTest, TopicStatusAsksTheNextReplicaWhenTheMasterDoesNotAnswer) {
+  // broker-a's master does not know GET_TOPIC_STATS_INFO; its slave answers.
+  CtlRun run = dledgerctl({"topicStatus", "-n", namesrv_->address(), "-t", "orders"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto rows = lines(run.out);
+  ASSERT_EQ(rows.size(), 3u) << run.out;
+  EXPECT_EQ(words(rows[0]),
+            (std::vector<std::string>{"BROKER", "QID", "MIN", "MAX", "LAST_UPDATED"}));
+  EXPECT_EQ(words(rows[1]),
+            (std::vector<std::string>{"broker-a", "0", "2", "10", "2023-11-14T22:13:20.123Z"}));
+  EXPECT_EQ(words(rows[2]), (std::vector<std::string>{"broker-a", "1", "0", "0", "-"}));
+  const auto asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].code, rc::kGetTopicStatsInfo);
+  EXPECT_EQ(asked[0].ext_fields.at("topic"), "orders");
+
+  CtlRun unknown = dledgerctl({"topicStatus", "-n", namesrv_->address(), "-t", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("nope"), std::string::npos) << unknown.err;
+}
+
+TEST_F(DledgerctlBrokerTest, ConsumerProgressPrintsWhatAnsweredAndNamesTheGroupThatDidNot) {
+  // Every broker group is asked: broker-a through its slave, broker-b (no answer) is named.
+  CtlRun run = dledgerctl({"consumerProgress", "-n", namesrv_->address(), "-g", "g1", "--json"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("broker-b"), std::string::npos) << run.err;
+  json report = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_EQ(report["consumerGroup"], "g1");
+  EXPECT_EQ(report["diffTotal"], 3);
+  ASSERT_EQ(report["queues"].size(), 2u);
+  EXPECT_EQ(report["queues"][0]["brokerOffset"], 10);
+  EXPECT_EQ(report["queues"][0]["consumerOffset"], 7);
+  EXPECT_EQ(report["queues"][0]["diff"], 3);
+  EXPECT_EQ(report["queues"][0]["lastTimestamp"], 1700000000100);
+  const auto requests = slave_->requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().ext_fields.at("consumerGroup"), "g1");
+  EXPECT_EQ(requests.back().ext_fields.count("topic"), 0u);
+
+  // With -t only the topic's route (broker-a) is asked.
+  CtlRun text =
+      dledgerctl({"consumerProgress", "-n", namesrv_->address(), "-g", "g1", "-t", "orders"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Diff Total: 3"), std::string::npos) << text.out;
+  EXPECT_EQ(slave_->requests().back().ext_fields.at("topic"), "orders");
+}
+
 TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {"clusterList", "-n", "no-port"},
@@ -509,6 +576,8 @@ TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
       {"sendMessage", "-t", "orders"},
       {"sendMessage", "-t", "orders", "-p", "x", "--tags", std::string("a\x01") + "b"},
       {"consumeMessage", "-t", "orders", "--max", "0"},
+      {"topicStatus"},
+      {"consumerProgress", "-t", "orders"},
   };
   for (const auto& args : cases) {
     CtlRun run = dledgerctl(args);

@@ -11,6 +11,7 @@
 #include "broker/base/properties.h"
 #include "broker/broker/name_server_registration.h"
 #include "broker/frontend/remoting_client.h"
+#include "broker/remoting/admin_stats.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
@@ -50,12 +51,13 @@ class BrokerHandlersTest : public ::testing::Test {
   static frontend::RemotingClient& follower() { return *group_->at((master_ + 1) % 3).client; }
 
   static RemotingCommand send_request(std::int32_t code, std::int32_t queue_id,
-                                      const std::string& body, remoting::SerializeType type) {
+                                      const std::string& body, remoting::SerializeType type,
+                                      const std::string& topic = "orders") {
     RemotingCommand cmd = remoting::make_request(code, 0);
     cmd.serialize_type = type;
     remoting::SendMessageRequest header;
     header.producer_group = "PG";
-    header.topic = "orders";
+    header.topic = topic;
     header.default_topic = "TBW102";
     header.default_topic_queue_nums = 4;
     header.queue_id = queue_id;
@@ -187,6 +189,105 @@ TEST_F(BrokerHandlersTest, ConsumerOffsetsAreCommittedAndQueried) {
   ASSERT_TRUE(min_reply.ok());
   EXPECT_EQ(min_reply->code, resp::kSuccess);
   EXPECT_EQ(min_reply->ext_fields.at("offset"), "0");
+}
+
+// Polls `replica` with `request` until `done(reply)` holds (a follower applies a little later).
+template <typename Done>
+Result<RemotingCommand> invoke_until(frontend::RemotingClient& replica,
+                                     const RemotingCommand& request, Done done) {
+  Result<RemotingCommand> reply = make_error(ErrorCode::kTimeout, "never asked");
+  for (int i = 0; i < 200; ++i) {
+    reply = replica.invoke_sync(request, 10s);
+    if (reply.ok() && done(*reply)) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return reply;
+}
+
+TEST_F(BrokerHandlersTest, TopicStatsListEveryWriteQueueWithItsOffsetsAndNewestStoreTime) {
+  ASSERT_EQ(group_->create_topic(master_, "stats", 2), resp::kSuccess);
+  for (int i = 0; i < 3; ++i) {
+    auto sent = master().invoke_sync(send_request(rc::kSendMessageV2, 0, "m" + std::to_string(i),
+                                                  remoting::SerializeType::kJson, "stats"),
+                                     10s);
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  }
+  // Every replica answers from its own applied state, with the same numbers.
+  for (frontend::RemotingClient* replica : {&master(), &follower()}) {
+    auto reply = invoke_until(*replica, remoting::make_topic_stats_request("stats"),
+                              [](const RemotingCommand& r) {
+                                auto t = remoting::parse_topic_stats_table(r.body);
+                                return t.ok() && t->offset_table.size() == 2 &&
+                                       t->offset_table.begin()->second.max_offset == 3;
+                              });
+    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+    auto table = remoting::parse_topic_stats_table(reply->body);
+    ASSERT_TRUE(table.ok()) << table.error().to_string();
+    ASSERT_EQ(table->offset_table.size(), 2u) << reply->body;
+    const remoting::TopicOffset& q0 = table->offset_table.at({"stats", "broker-a", 0});
+    EXPECT_EQ(q0.min_offset, 0);
+    EXPECT_EQ(q0.max_offset, 3);
+    EXPECT_GT(q0.last_update_timestamp, 1700000000000);
+    const remoting::TopicOffset& q1 = table->offset_table.at({"stats", "broker-a", 1});
+    EXPECT_EQ(q1.max_offset, 0);
+    EXPECT_EQ(q1.last_update_timestamp, 0);
+  }
+  auto unknown = master().invoke_sync(remoting::make_topic_stats_request("no-such-topic"), 10s);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->code, resp::kTopicNotExist);
+  EXPECT_NE(unknown->remark.value_or("").find("no-such-topic"), std::string::npos);
+}
+
+TEST_F(BrokerHandlersTest, ConsumeStatsShowTheGroupsCommittedOffsetAgainstEachQueue) {
+  ASSERT_EQ(group_->create_topic(master_, "progress", 2), resp::kSuccess);
+  for (int i = 0; i < 4; ++i) {
+    auto sent = master().invoke_sync(send_request(rc::kSendMessageV2, 1, "p" + std::to_string(i),
+                                                  remoting::SerializeType::kJson, "progress"),
+                                     10s);
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  }
+  RemotingCommand commit = remoting::make_request(rc::kUpdateConsumerOffset, 0);
+  commit.ext_fields = {{"consumerGroup", "CG-progress"},
+                       {"topic", "progress"},
+                       {"queueId", "1"},
+                       {"commitOffset", "3"}};
+  auto committed = master().invoke_sync(commit, 10s);
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->code, resp::kSuccess) << committed->remark.value_or("");
+
+  // Without a topic: every topic the group has offsets on. Through a follower too (forwarded).
+  for (frontend::RemotingClient* replica : {&master(), &follower()}) {
+    auto reply = replica->invoke_sync(remoting::make_consume_stats_request("CG-progress", ""), 10s);
+    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+    auto stats = remoting::parse_consume_stats(reply->body);
+    ASSERT_TRUE(stats.ok()) << stats.error().to_string();
+    ASSERT_EQ(stats->offset_table.size(), 2u) << reply->body;
+    const remoting::OffsetWrapper& q1 = stats->offset_table.at({"progress", "broker-a", 1});
+    EXPECT_EQ(q1.broker_offset, 4);
+    EXPECT_EQ(q1.consumer_offset, 3);
+    EXPECT_GT(q1.last_timestamp, 1700000000000);
+    const remoting::OffsetWrapper& q0 = stats->offset_table.at({"progress", "broker-a", 0});
+    EXPECT_EQ(q0.broker_offset, 0);
+    EXPECT_EQ(q0.consumer_offset, 0);
+    EXPECT_EQ(q0.last_timestamp, 0);
+  }
+  // A group without offsets has no rows; a named topic is reported even without offsets.
+  auto none = master().invoke_sync(remoting::make_consume_stats_request("CG-none", ""), 10s);
+  ASSERT_TRUE(none.ok());
+  auto none_stats = remoting::parse_consume_stats(none->body);
+  ASSERT_TRUE(none_stats.ok());
+  EXPECT_TRUE(none_stats->offset_table.empty()) << none->body;
+  auto named =
+      master().invoke_sync(remoting::make_consume_stats_request("CG-none", "progress"), 10s);
+  ASSERT_TRUE(named.ok());
+  auto named_stats = remoting::parse_consume_stats(named->body);
+  ASSERT_TRUE(named_stats.ok());
+  EXPECT_EQ(named_stats->offset_table.size(), 2u) << named->body;
+  EXPECT_EQ(named_stats->offset_table.at({"progress", "broker-a", 1}).consumer_offset, 0);
 }
 
 TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {

@@ -4,21 +4,16 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/remoting/heartbeat.h"
+#include "broker/remoting/json_util.h"
 #include "broker/remoting/lock_batch.h"
 #include "broker/remoting/register_broker.h"
 #include "broker/remoting/route_data.h"
+#include "tests/remoting/test_util.h"
 
 namespace dledger::remoting {
 namespace {
 
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> needles) {
-  ASSERT_FALSE(result.ok());
-  for (const auto& needle : needles) {
-    EXPECT_NE(result.error().message.find(needle), std::string::npos)
-        << "'" << needle << "' not in: " << result.error().message;
-  }
-}
+using testing::expect_error;
 
 // As the Java 4.9 client (fastjson) writes it.
 const char* kJavaHeartbeat =
@@ -113,8 +108,10 @@ TEST(RouteData, OldFastjsonUnquotedBrokerIdsParse) {
   ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
   EXPECT_EQ(parsed->broker_datas[0].broker_addrs.at(0), "10.0.0.1:10911");
   EXPECT_EQ(parsed->broker_datas[0].broker_addrs.at(1), "a:1");
-  EXPECT_EQ(quote_bare_integer_keys(R"({"s":"{0:1}",2:[3,4],"x":{5:6}})"),
+  EXPECT_EQ(quote_fastjson_keys(R"({"s":"{0:1}",2:[3,4],"x":{5:6}})"),
             R"({"s":"{0:1}","2":[3,4],"x":{"5":6}})");
+  EXPECT_EQ(quote_fastjson_keys(R"({{"a":"}\"","b":{"c":1}}:1,"k":{"v":2}})"),
+            R"({"{\"a\":\"}\\\"\",\"b\":{\"c\":1}}":1,"k":{"v":2}})");
   expect_error(parse_topic_route_data(R"({"queueDatas":[{"brokerName":"b","perm":6}]})"),
                {"queueDatas[0].readQueueNums"});
   expect_error(

@@ -8,6 +8,7 @@
 #include "broker/remoting/pull_header.h"
 #include "broker/remoting/register_broker.h"
 #include "broker/remoting/send_header.h"
+#include "tests/remoting/test_util.h"
 
 namespace dledger::remoting {
 namespace {
@@ -19,15 +20,7 @@ RemotingCommand request(int32_t code, std::map<std::string, std::string> fields)
 }
 
 // Expects `result` to fail with a message containing every string of `needles`.
-template <typename T>
-void expect_error(const Result<T>& result, std::initializer_list<std::string> needles) {
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument);
-  for (const auto& needle : needles) {
-    EXPECT_NE(result.error().message.find(needle), std::string::npos)
-        << "'" << needle << "' not in: " << result.error().message;
-  }
-}
+using testing::expect_error;
 
 std::map<std::string, std::string> v2_fields() {
   return {{"a", "PG"},

@@ -1,9 +1,14 @@
-// Helpers for the remoting tests: hand-built big-endian bytes.
+// Helpers for the remoting tests: hand-built big-endian bytes, parse-error expectations.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+
+#include "broker/base/result.h"
 
 namespace dledger::remoting::testing {
 
@@ -27,6 +32,18 @@ inline std::string frame_of(uint8_t type, std::string_view header, std::string_v
   out += header;
   out += body;
   return out;
+}
+
+// A parser refused its input as kInvalidArgument with a message containing every needle (the
+// field, the value, the request...).
+template <typename T>
+void expect_error(const Result<T>& result, std::initializer_list<std::string> needles) {
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument) << result.error().message;
+  for (const auto& needle : needles) {
+    EXPECT_NE(result.error().message.find(needle), std::string::npos)
+        << "'" << needle << "' not in: " << result.error().message;
+  }
 }
 
 }  // namespace dledger::remoting::testing

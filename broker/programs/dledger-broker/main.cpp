@@ -161,6 +161,7 @@ int run(int argc, char** argv) {
   handler_options.forwarding.client_addresses = options.broker_peers;
   handler_options.forwarding.self_listen_port = options.listen_port;
   handler_options.metrics = broker_metrics.get();
+  handler_options.broker_name = options.broker_name;
   auto handlers = std::make_unique<broker::BrokerHandlers>(*message_store, handler_options);
   frontend::RemotingServer::Options server_options;
   server_options.host = "0.0.0.0";

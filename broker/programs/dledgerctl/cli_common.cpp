@@ -1,6 +1,8 @@
 #include "broker/programs/dledgerctl/cli_common.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <ostream>
 #include <sstream>
 
@@ -93,6 +95,18 @@ bool valid_id_flag(const std::string& command, const std::string& flag, const st
   Status valid = admin::validate_member_id(id, flag);
   if (!valid.ok()) err << "dledgerctl " << command << ": " << valid.error().message << "\n";
   return valid.ok();
+}
+
+std::string format_unix_ms(std::int64_t unix_ms) {
+  if (unix_ms <= 0) return "-";
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  if (::gmtime_r(&seconds, &utc) == nullptr) return "-";
+  char text[96];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return text;
 }
 
 int report_error(std::ostream& err, const Error& error) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <string>
@@ -70,6 +71,10 @@ std::vector<std::string> split_address_list(const std::string& text);
 
 // Formats rows as left-aligned columns separated by two spaces (the first row is the header).
 std::string render_columns(const std::vector<std::vector<std::string>>& rows);
+
+// A Unix time in milliseconds as UTC ISO 8601 with milliseconds ("2026-11-27T22:15:01.123Z");
+// "-" for 0 or a negative time (unknown).
+std::string format_unix_ms(std::int64_t unix_ms);
 
 // "dledgerctl: <message>" on err; returns kExitFailed (kExitUsage for kInvalidArgument raised
 // before anything was sent is the caller's business).

@@ -9,12 +9,14 @@
 #include "broker/programs/dledgerctl/cli_common.h"
 #include "broker/programs/dledgerctl/cluster_list_command.h"
 #include "broker/programs/dledgerctl/consume_message_command.h"
+#include "broker/programs/dledgerctl/consumer_progress_command.h"
 #include "broker/programs/dledgerctl/get_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
 #include "broker/programs/dledgerctl/remove_member_command.h"
 #include "broker/programs/dledgerctl/send_message_command.h"
 #include "broker/programs/dledgerctl/status_command.h"
 #include "broker/programs/dledgerctl/topic_list_command.h"
+#include "broker/programs/dledgerctl/topic_status_command.h"
 #include "broker/programs/dledgerctl/transfer_leader_command.h"
 #include "broker/programs/dledgerctl/update_topic_command.h"
 
@@ -37,6 +39,8 @@ int main(int argc, char** argv) {
   add_update_topic_command(app, action);
   add_send_message_command(app, action);
   add_consume_message_command(app, action);
+  add_topic_status_command(app, action);
+  add_consumer_progress_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/remoting/codes.h"
+#include "broker/remoting/json_util.h"
 
 namespace dledger::ctl {
 namespace {
@@ -17,7 +18,7 @@ using remoting::RemotingCommand;
 
 Result<json> parse_body(std::string_view body, std::string_view what) {
   // Old fastjson writes bare integer keys ({0:"..."}); quote them before parsing.
-  json parsed = json::parse(remoting::quote_bare_integer_keys(body), nullptr, false);
+  json parsed = json::parse(remoting::quote_fastjson_keys(body), nullptr, false);
   if (parsed.is_discarded()) {
     return make_error(ErrorCode::kInvalidArgument, std::string(what) + ": body is not JSON");
   }
@@ -149,6 +150,20 @@ Result<std::vector<std::string>> RemotingSession::topic_list(
       ask_namesrvs(namesrvs, remoting::make_request(rc::kGetAllTopicListFromNameserver, 0));
   if (!reply.ok()) return reply.error();
   return parse_topic_list(reply->body);
+}
+
+Result<RemotingCommand> RemotingSession::invoke_ok_first(const std::vector<std::string>& addresses,
+                                                         const RemotingCommand& request) {
+  std::string failures;
+  ErrorCode last = ErrorCode::kUnavailable;
+  for (const std::string& address : addresses) {
+    auto reply = invoke_ok(address, request);
+    if (reply.ok() || reply.error().code == ErrorCode::kNotFound) return reply;
+    failures += (failures.empty() ? "" : "; ") + reply.error().message;
+    last = reply.error().code;
+  }
+  if (addresses.empty()) failures = "no address";
+  return make_error(last, "no replica answered: " + failures);
 }
 
 Result<remoting::ClusterInfo> parse_cluster_info(std::string_view body) {

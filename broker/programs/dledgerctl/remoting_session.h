@@ -1,6 +1,6 @@
-// What dledgerctl's broker commands (clusterList, topicList, updateTopic, sendMessage,
-// consumeMessage) share: the -n/--namesrv flag, one RemotingClient per address for the length of
-// a command, and the name-server queries.
+// What dledgerctl's broker commands (clusterList, topicList, topicStatus, consumerProgress,
+// updateTopic, sendMessage, consumeMessage) share: the -n/--namesrv flag, one RemotingClient per
+// address for the length of a command, and the name-server queries.
 //
 // Name servers: -n "host:port;host:port" (also ',' separated), default $NAMESRV_ADDR, else
 // 127.0.0.1:9876. A query goes to each name server in turn until one answers.
@@ -62,6 +62,12 @@ class RemotingSession {
   // SERVICE_NOT_AVAILABLE, kUnavailable otherwise).
   Result<remoting::RemotingCommand> invoke_ok(const std::string& address,
                                               remoting::RemotingCommand request);
+  // invoke_ok() on each address in turn (a broker group's replicas, master first) until one
+  // answers SUCCESS: no answer, SERVICE_NOT_AVAILABLE or another failure moves on to the next,
+  // except TOPIC_NOT_EXIST / QUERY_NOT_FOUND (kNotFound), which ends the loop. The error of a
+  // total failure names every address with its own error.
+  Result<remoting::RemotingCommand> invoke_ok_first(const std::vector<std::string>& addresses,
+                                                    const remoting::RemotingCommand& request);
 
   // Name-server queries, each tried on every name server in turn until one answers.
   Result<remoting::ClusterInfo> cluster_info(const std::vector<std::string>& namesrvs);

@@ -174,5 +174,57 @@ TEST_F(BrokerDrillTest, MasterKillFailsOverWithoutLosingAcknowledgedMessages) {
   EXPECT_EQ(acked_.size(), 50u);
 }
 
+// mqadmin's topicStatus / consumerProgress habits: dledgerctl asks the brokers GET_TOPIC_STATS_INFO
+// (202) and GET_CONSUME_STATS (208) and the numbers match what was produced and consumed.
+TEST_F(BrokerDrillTest, TopicStatusAndConsumerProgressMatchWhatWasProducedAndConsumed) {
+  wait_for_cluster([&](const json& r) { return r.size() == 3 && masters(r).size() == 1; });
+  CtlRun created = ctl({"updateTopic", "-c", kCluster, "-t", kTopic, "-r", "4", "-w", "4"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  ASSERT_TRUE(testing::eventually(
+      [&] { return ctl({"topicList"}).out.find(kTopic) != std::string::npos; }, 60s));
+  produce("progress", 12);
+
+  CtlRun status = ctl({"topicStatus", "-t", kTopic, "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  json queues = json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(queues.is_array()) << status.out;
+  ASSERT_EQ(queues.size(), 4u) << status.out;
+  std::int64_t stored = 0;
+  for (const json& q : queues) {
+    EXPECT_EQ(q.value("brokerName", ""), "RaftNode00");
+    EXPECT_EQ(q.value("minOffset", std::int64_t{-1}), 0);
+    const auto max = q.value("maxOffset", std::int64_t{-1});
+    stored += max;
+    EXPECT_EQ(q.value("lastUpdateTimestamp", std::int64_t{0}) > 0, max > 0) << q.dump();
+  }
+  EXPECT_EQ(stored, 12);
+
+  // A group consumes 5 messages and commits; 7 remain.
+  CtlRun consumed = ctl({"consumeMessage", "-t", kTopic, "-g", "drill-group", "--max", "5"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  CtlRun progress = ctl({"consumerProgress", "-g", "drill-group", "--json"});
+  ASSERT_EQ(progress.exit_code, 0) << progress.err;
+  json report = json::parse(progress.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << progress.out;
+  EXPECT_EQ(report.value("consumerGroup", ""), "drill-group");
+  EXPECT_EQ(report.value("diffTotal", std::int64_t{-1}), 7) << progress.out;
+  std::int64_t consumer_offsets = 0;
+  for (const json& q : report["queues"]) {
+    EXPECT_EQ(q.value("topic", ""), kTopic);
+    consumer_offsets += q.value("consumerOffset", std::int64_t{0});
+    EXPECT_EQ(q.value("diff", std::int64_t{-1}), q.value("brokerOffset", std::int64_t{0}) -
+                                                     q.value("consumerOffset", std::int64_t{0}));
+  }
+  EXPECT_EQ(consumer_offsets, 5);
+  CtlRun text = ctl({"consumerProgress", "-g", "drill-group", "-t", kTopic});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Diff Total: 7"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("CONSUMER_OFFSET"), std::string::npos) << text.out;
+
+  CtlRun unknown = ctl({"topicStatus", "-t", "NoSuchTopic"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("NoSuchTopic"), std::string::npos) << unknown.err;
+}
+
 }  // namespace
 }  // namespace dledger

@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "broker/remoting/admin_stats.h"
 #include "broker/remoting/client_headers.h"
 #include "broker/remoting/heartbeat.h"
+#include "broker/remoting/json_util.h"
 #include "broker/remoting/lock_batch.h"
 #include "broker/remoting/offset_headers.h"
 #include "broker/remoting/pull_header.h"
@@ -22,8 +24,8 @@ using namespace dledger::remoting;
 namespace {
 
 void run_typed_parsers(RemotingCommand cmd) {
-  static constexpr int32_t kCodes[] = {10, 11, 14, 15,  29,  30,  31,  32,
-                                       35, 36, 38, 103, 104, 105, 310, 320};
+  static constexpr int32_t kCodes[] = {10, 11, 14,  15,  29,  30,  31,  32,  35,
+                                       36, 38, 103, 104, 105, 202, 208, 310, 320};
   for (int32_t code : kCodes) {
     cmd.code = code;
     auto send = parse_send_message_request(cmd);
@@ -51,6 +53,8 @@ void run_typed_parsers(RemotingCommand cmd) {
     (void)parse_consumer_send_msg_back_request(cmd);
     (void)parse_get_route_info_request(cmd);
     (void)parse_register_broker_request(cmd);
+    (void)parse_topic_stats_request(cmd);
+    (void)parse_consume_stats_request(cmd);
     (void)parse_unregister_broker_request(cmd);
   }
 }
@@ -77,6 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check_body<TopicRouteData>(input, parse_topic_route_data, write_topic_route_data);
   check_body<LockBatchRequest>(input, parse_lock_batch_body, write_lock_batch_body);
   check_body<RegisterBrokerBody>(input, parse_register_broker_body, write_register_broker_body);
-  (void)quote_bare_integer_keys(input);
+  check_body<TopicStatsTable>(input, parse_topic_stats_table, write_topic_stats_table);
+  check_body<ConsumeStats>(input, parse_consume_stats, write_consume_stats);
+  (void)quote_fastjson_keys(input);
   return 0;
 }
