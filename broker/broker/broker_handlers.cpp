@@ -89,6 +89,8 @@ void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   server.register_handler(rc::kGetTopicStatsInfo, make_topic_stats_handler(c));
   // Which topics count depends on the group's live subscriptions, which the leader knows.
   server.register_handler(rc::kGetConsumeStats, leader_only(c, make_consume_stats_handler(c)));
+  server.register_handler(rc::kGetConsumerConnectionList,
+                          leader_only(c, make_consumer_connection_handler(c)));
   server.on_connection_closed(
       [&c](const frontend::ConnectionInfo& info) { client_connection_closed(c, info.id); });
 }

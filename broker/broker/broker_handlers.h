@@ -2,7 +2,8 @@
 //
 //   send_handler.cpp     SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320)
 //   pull_handler.cpp     PULL_MESSAGE (11), long-polling through PullSuspender
-//   client_handlers.cpp  HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38)
+//   client_handlers.cpp  HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
+//                        GET_CONSUMER_CONNECTION_LIST (203)
 //   offset_handlers.cpp  QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_MAX_OFFSET
 //                        (30), GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29),
 //                        GET_EARLIEST_MSG_STORETIME (32)
@@ -86,6 +87,7 @@ frontend::Handler make_pull_handler(BrokerContext& context);
 frontend::Handler make_heartbeat_handler(BrokerContext& context);
 frontend::Handler make_unregister_client_handler(BrokerContext& context);
 frontend::Handler make_consumer_list_handler(BrokerContext& context);
+frontend::Handler make_consumer_connection_handler(BrokerContext& context);  // 203
 frontend::Handler make_query_consumer_offset_handler(BrokerContext& context);
 frontend::Handler make_update_consumer_offset_handler(BrokerContext& context);
 frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30, 31, 32

@@ -73,15 +73,18 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context) {
       return;
     }
     if (should_record(context, request)) {
+      ClientDetails details{conn.remote_address(), request.language, request.version};
+      auto forwarded_for = request.ext_fields.find(kForwardedClientField);
+      if (forwarded_for != request.ext_fields.end()) details.address = forwarded_for->second;
       context.consumers.heartbeat(*heartbeat, conn.id(),
-                                  request.ext_fields.contains(kForwardedFromField));
+                                  request.ext_fields.contains(kForwardedFromField), details);
     }
     if (heartbeat->consumers.empty()) {
       // Producers only: membership is about consumer groups, nothing to tell the leader.
       respond(remoting::make_response(request, resp::kSuccess));
       return;
     }
-    if (context.forwarder->maybe_forward(request, respond)) return;
+    if (context.forwarder->maybe_forward(request, respond, conn.remote_address())) return;
     std::vector<std::string> groups;
     if (context.store->is_leader()) {
       for (const auto& consumer : heartbeat->consumers) groups.push_back(consumer.group_name);
@@ -134,24 +137,49 @@ void client_connection_closed(BrokerContext& context, frontend::ConnectionId con
   }
 }
 
+namespace {
+
+// A handler of a request whose header is just consumerGroup (38, 203): SYSTEM_ERROR naming the
+// field when it is malformed; otherwise `answer(request, group)` is the reply.
+template <typename Answer>
+frontend::Handler group_query_handler(Answer answer) {
+  return
+      [answer](const RemotingCommand& request, frontend::Connection&, frontend::Responder respond) {
+        auto header = remoting::parse_get_consumer_list_by_group_request(request);
+        if (!header.ok()) {
+          respond(remoting::make_response(request, resp::kSystemError, header.error().message));
+          return;
+        }
+        respond(answer(request, header->consumer_group));
+      };
+}
+
+}  // namespace
+
 frontend::Handler make_consumer_list_handler(BrokerContext& context) {
-  return [&context](const RemotingCommand& request, frontend::Connection&,
-                    frontend::Responder respond) {
-    auto header = remoting::parse_get_consumer_list_by_group_request(request);
-    if (!header.ok()) {
-      respond(remoting::make_response(request, resp::kSystemError, header.error().message));
-      return;
-    }
-    auto ids = context.consumers.consumers(header->consumer_group);
+  return group_query_handler([&context](const RemotingCommand& request, const std::string& group) {
+    auto ids = context.consumers.consumers(group);
     if (ids.empty()) {
-      respond(remoting::make_response(request, resp::kSystemError,
-                                      "no consumer of group '" + header->consumer_group + "'"));
-      return;
+      return remoting::make_response(request, resp::kSystemError,
+                                     "no consumer of group '" + group + "'");
     }
     RemotingCommand response = remoting::make_response(request, resp::kSuccess);
     response.body = remoting::write_consumer_list_body(ids);
-    respond(std::move(response));
-  };
+    return response;
+  });
+}
+
+frontend::Handler make_consumer_connection_handler(BrokerContext& context) {
+  return group_query_handler([&context](const RemotingCommand& request, const std::string& group) {
+    auto connection = context.consumers.connection(group);
+    if (!connection) {
+      return remoting::make_response(request, resp::kConsumerNotOnline,
+                                     "the consumer group[" + group + "] not online");
+    }
+    RemotingCommand response = remoting::make_response(request, resp::kSuccess);
+    response.body = remoting::write_consumer_connection(*connection);
+    return response;
+  });
 }
 
 }  // namespace dledger::broker

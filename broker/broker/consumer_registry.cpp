@@ -1,5 +1,7 @@
 #include "broker/broker/consumer_registry.h"
 
+#include "broker/remoting/codes.h"
+
 namespace dledger::broker {
 
 ConsumerRegistry::ConsumerRegistry(std::chrono::milliseconds expiry, Clock clock)
@@ -8,7 +10,7 @@ ConsumerRegistry::ConsumerRegistry(std::chrono::milliseconds expiry, Clock clock
 }
 
 void ConsumerRegistry::heartbeat(const remoting::HeartbeatData& heartbeat,
-                                 std::uint64_t connection_id, bool relayed) {
+                                 std::uint64_t connection_id, bool relayed, ClientDetails details) {
   std::lock_guard lock(mu_);
   auto now = clock_();
   for (const auto& consumer : heartbeat.consumers) {
@@ -16,24 +18,26 @@ void ConsumerRegistry::heartbeat(const remoting::HeartbeatData& heartbeat,
     client.connection_id = connection_id;
     client.relayed = relayed;
     client.data = consumer;
+    client.details = details;
     client.last_heartbeat = now;
   }
 }
 
-std::vector<remoting::HeartbeatData> ConsumerRegistry::direct_clients() {
+std::vector<DirectClient> ConsumerRegistry::direct_clients() {
   std::lock_guard lock(mu_);
   expire_locked();
-  std::map<std::string, remoting::HeartbeatData> by_client;
+  std::map<std::string, DirectClient> by_client;
   for (const auto& [group, clients] : groups_) {
     for (const auto& [id, client] : clients) {
       if (client.relayed) continue;
-      remoting::HeartbeatData& heartbeat = by_client[id];
-      heartbeat.client_id = id;
-      heartbeat.consumers.push_back(client.data);
+      DirectClient& direct = by_client[id];
+      direct.heartbeat.client_id = id;
+      direct.heartbeat.consumers.push_back(client.data);
+      direct.details = client.details;
     }
   }
-  std::vector<remoting::HeartbeatData> out;
-  for (auto& [id, heartbeat] : by_client) out.push_back(std::move(heartbeat));
+  std::vector<DirectClient> out;
+  for (auto& [id, direct] : by_client) out.push_back(std::move(direct));
   return out;
 }
 
@@ -92,6 +96,32 @@ std::optional<remoting::SubscriptionData> ConsumerRegistry::subscription(const s
     }
   }
   return std::nullopt;
+}
+
+std::optional<remoting::ConsumerConnection> ConsumerRegistry::connection(const std::string& group) {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  auto it = groups_.find(group);
+  if (it == groups_.end() || it->second.empty()) return std::nullopt;
+  remoting::ConsumerConnection out;
+  const Client* latest = nullptr;
+  std::map<std::string, remoting::SubscriptionData> subscriptions;
+  for (const auto& [id, client] : it->second) {  // by client id
+    remoting::ClientConnection connection;
+    connection.client_id = id;
+    connection.client_addr = client.details.address;
+    connection.language =
+        std::string(remoting::language_name(client.details.language).value_or("OTHER"));
+    connection.version = client.details.version;
+    out.connections.push_back(std::move(connection));
+    if (latest == nullptr || client.last_heartbeat > latest->last_heartbeat) latest = &client;
+    for (const auto& sub : client.data.subscriptions) subscriptions[sub.topic] = sub;
+  }
+  out.consume_type = latest->data.consume_type;
+  out.message_model = latest->data.message_model;
+  out.consume_from_where = latest->data.consume_from_where;
+  for (auto& [topic, sub] : subscriptions) out.subscriptions.push_back(std::move(sub));
+  return out;
 }
 
 std::size_t ConsumerRegistry::subscription_count(const std::string& group) {

@@ -19,6 +19,22 @@
 
 namespace dledger::broker {
 
+// Where a client's heartbeat came from (for GET_CONSUMER_CONNECTION_LIST): its own "ip:port" (on a
+// relayed heartbeat, the address the forwarding replica saw), and the language and version of
+// its request header.
+struct ClientDetails {
+  std::string address;
+  std::uint8_t language = 7;  // language_code::kOther
+  std::int32_t version = 0;
+  bool operator==(const ClientDetails&) const = default;
+};
+
+// A client connected to this replica, as MembershipReplayer replays it to a new leader.
+struct DirectClient {
+  remoting::HeartbeatData heartbeat;
+  ClientDetails details;
+};
+
 class ConsumerRegistry {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -28,7 +44,7 @@ class ConsumerRegistry {
   // Records every consumer group of the heartbeat for its client on `connection_id`. `relayed`:
   // the heartbeat was forwarded by another replica (the client is connected there, not here).
   void heartbeat(const remoting::HeartbeatData& heartbeat, std::uint64_t connection_id,
-                 bool relayed = false);
+                 bool relayed = false, ClientDetails details = {});
   // Forgets the client in `group`, or in every group when `group` is nullopt.
   void unregister(const std::string& client_id, const std::optional<std::string>& group);
   // Forgets every client last seen on that connection; returns the (group, clientID) pairs of
@@ -37,12 +53,16 @@ class ConsumerRegistry {
   std::vector<std::pair<std::string, std::string>> connection_closed(std::uint64_t connection_id);
   // The live clients connected to this replica itself (not relayed), as heartbeats to replay to
   // a new leader. Subscriptions and the consumer data of the last heartbeat are kept.
-  std::vector<remoting::HeartbeatData> direct_clients();
+  std::vector<DirectClient> direct_clients();
   // Live client ids of the group, sorted.
   std::vector<std::string> consumers(const std::string& group);
   // The subscription of `topic` any live client of the group declared, if any.
   std::optional<remoting::SubscriptionData> subscription(const std::string& group,
                                                          const std::string& topic);
+  // The live clients of the group with their addresses, and the group's consumer settings and
+  // subscriptions (those of its most recent heartbeat; subscriptions of all clients by topic);
+  // nullopt when the group has no live client.
+  std::optional<remoting::ConsumerConnection> connection(const std::string& group);
   // How many subscriptions the live clients of the group declared (0: no live client).
   std::size_t subscription_count(const std::string& group);
 
@@ -51,6 +71,7 @@ class ConsumerRegistry {
     std::uint64_t connection_id = 0;
     bool relayed = false;
     remoting::ConsumerData data;  // group_name + subscriptions of the last heartbeat
+    ClientDetails details;
     std::chrono::steady_clock::time_point last_heartbeat;
   };
   void expire_locked();

@@ -29,10 +29,14 @@ void MembershipReplayer::stop() {
 }
 
 void MembershipReplayer::replay() {
-  for (auto& heartbeat : context_.consumers.direct_clients()) {
+  for (auto& [heartbeat, details] : context_.consumers.direct_clients()) {
     remoting::RemotingCommand request =
         remoting::make_request(remoting::request_code::kHeartBeat, 0);
     request.body = remoting::write_heartbeat_body(heartbeat);
+    // As the client's own heartbeat would be forwarded: its language, version and address.
+    request.language = details.language;
+    request.version = details.version;
+    if (!details.address.empty()) request.ext_fields[kForwardedClientField] = details.address;
     context_.forwarder->send_to_leader(
         std::move(request),
         [client_id = heartbeat.client_id](Result<remoting::RemotingCommand> reply) {

@@ -29,7 +29,9 @@ Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCo
 
 Result<GetConsumerListByGroupRequest> parse_get_consumer_list_by_group_request(
     const RemotingCommand& cmd) {
-  if (Status s = expect_request_code(cmd, {request_code::kGetConsumerListByGroup}); !s.ok()) {
+  if (Status s = expect_request_code(
+          cmd, {request_code::kGetConsumerListByGroup, request_code::kGetConsumerConnectionList});
+      !s.ok()) {
     return s.error();
   }
   ExtFieldReader r(cmd);

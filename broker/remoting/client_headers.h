@@ -3,6 +3,8 @@
 //   code  request                     fields
 //   35    UNREGISTER_CLIENT           clientID (required), producerGroup, consumerGroup (optional)
 //   38    GET_CONSUMER_LIST_BY_GROUP  consumerGroup (required); reply body {"consumerIdList":[...]}
+//   203   GET_CONSUMER_CONNECTION_LIST  consumerGroup (required; the same header as 38); reply body
+//                                     ConsumerConnection (heartbeat.h)
 //   36    CONSUMER_SEND_MSG_BACK      offset [0, INT64_MAX] (commit log offset of the message),
 //                                     group, delayLevel (any int32; 0 = broker decides by
 //                                     reconsume times, < 0 = straight to the dead-letter queue)

@@ -84,6 +84,7 @@ inline constexpr int32_t kSubscriptionParseFailed = 23;
 inline constexpr int32_t kSubscriptionNotExist = 24;
 inline constexpr int32_t kSubscriptionNotLatest = 25;
 inline constexpr int32_t kSubscriptionGroupNotExist = 26;
+inline constexpr int32_t kConsumerNotOnline = 206;
 }  // namespace response_code
 
 // Language byte of the binary header; the JSON header carries the name ("JAVA").

@@ -1,5 +1,6 @@
 #include "broker/remoting/heartbeat.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "broker/remoting/json_util.h"
@@ -52,33 +53,47 @@ SubscriptionData read_subscription(JsonBodyReader& r, const json& item, const st
   return sub;
 }
 
+json subscription_json(const SubscriptionData& s) {
+  return {{"topic", s.topic},
+          {"subString", s.sub_string},
+          {"tagsSet", s.tags_set},
+          {"codeSet", s.code_set},
+          {"subVersion", s.sub_version},
+          {"expressionType", s.expression_type},
+          {"classFilterMode", s.class_filter_mode}};
+}
+
+MessageModel read_message_model(JsonBodyReader& r, const json& item, const std::string& path) {
+  std::string model = r.string(item, path, "messageModel", false, "CLUSTERING");
+  if (model == "BROADCASTING") return MessageModel::kBroadcasting;
+  if (model != "CLUSTERING" && r.ok()) {
+    r.fail(path, "messageModel",
+           "= " + quote_for_error(model) + " is not CLUSTERING or BROADCASTING");
+  }
+  return MessageModel::kClustering;
+}
+
+ConsumeFromWhere read_consume_from_where(JsonBodyReader& r, const json& item,
+                                         const std::string& path) {
+  std::string from = r.string(item, path, "consumeFromWhere", false, "CONSUME_FROM_LAST_OFFSET");
+  if (from == "CONSUME_FROM_FIRST_OFFSET") return ConsumeFromWhere::kFirstOffset;
+  if (from == "CONSUME_FROM_TIMESTAMP") return ConsumeFromWhere::kTimestamp;
+  if (from != "CONSUME_FROM_LAST_OFFSET" &&
+      from != "CONSUME_FROM_LAST_OFFSET_AND_FROM_MIN_WHEN_BOOT_FIRST" &&
+      from != "CONSUME_FROM_MIN_OFFSET" && from != "CONSUME_FROM_MAX_OFFSET" && r.ok()) {
+    r.fail(path, "consumeFromWhere", "= " + quote_for_error(from) + " is not a known value");
+  }
+  return ConsumeFromWhere::kLastOffset;
+}
+
 ConsumerData read_consumer(JsonBodyReader& r, const json& item, const std::string& path) {
   ConsumerData consumer;
   if (!r.expect_object(item, path)) return consumer;
   consumer.group_name = r.string(item, path, "groupName", true);
   if (r.ok() && consumer.group_name.empty()) r.fail(path, "groupName", "must not be empty");
   consumer.consume_type = r.string(item, path, "consumeType", false, "CONSUME_PASSIVELY");
-  std::string model = r.string(item, path, "messageModel", false, "CLUSTERING");
-  if (model == "CLUSTERING") {
-    consumer.message_model = MessageModel::kClustering;
-  } else if (model == "BROADCASTING") {
-    consumer.message_model = MessageModel::kBroadcasting;
-  } else if (r.ok()) {
-    r.fail(path, "messageModel",
-           "= " + quote_for_error(model) + " is not CLUSTERING or BROADCASTING");
-  }
-  std::string from = r.string(item, path, "consumeFromWhere", false, "CONSUME_FROM_LAST_OFFSET");
-  if (from == "CONSUME_FROM_LAST_OFFSET" ||
-      from == "CONSUME_FROM_LAST_OFFSET_AND_FROM_MIN_WHEN_BOOT_FIRST" ||
-      from == "CONSUME_FROM_MIN_OFFSET" || from == "CONSUME_FROM_MAX_OFFSET") {
-    consumer.consume_from_where = ConsumeFromWhere::kLastOffset;
-  } else if (from == "CONSUME_FROM_FIRST_OFFSET") {
-    consumer.consume_from_where = ConsumeFromWhere::kFirstOffset;
-  } else if (from == "CONSUME_FROM_TIMESTAMP") {
-    consumer.consume_from_where = ConsumeFromWhere::kTimestamp;
-  } else if (r.ok()) {
-    r.fail(path, "consumeFromWhere", "= " + quote_for_error(from) + " is not a known value");
-  }
+  consumer.message_model = read_message_model(r, item, path);
+  consumer.consume_from_where = read_consume_from_where(r, item, path);
   consumer.unit_mode = r.boolean(item, path, "unitMode", false);
   if (const json* subs = r.array(item, path, "subscriptionDataSet", false)) {
     for (std::size_t i = 0; i < subs->size() && r.ok(); ++i) {
@@ -145,15 +160,7 @@ std::string write_heartbeat_body(const HeartbeatData& heartbeat) {
   json consumers = json::array();
   for (const auto& c : heartbeat.consumers) {
     json subs = json::array();
-    for (const auto& s : c.subscriptions) {
-      subs.push_back({{"topic", s.topic},
-                      {"subString", s.sub_string},
-                      {"tagsSet", s.tags_set},
-                      {"codeSet", s.code_set},
-                      {"subVersion", s.sub_version},
-                      {"expressionType", s.expression_type},
-                      {"classFilterMode", s.class_filter_mode}});
-    }
+    for (const auto& s : c.subscriptions) subs.push_back(subscription_json(s));
     consumers.push_back(
         {{"groupName", c.group_name},
          {"consumeType", c.consume_type},
@@ -164,6 +171,68 @@ std::string write_heartbeat_body(const HeartbeatData& heartbeat) {
   }
   body["consumerDataSet"] = std::move(consumers);
   return dump_json(body);
+}
+
+std::string write_consumer_connection(const ConsumerConnection& connection) {
+  json clients = json::array();
+  for (const ClientConnection& c : connection.connections) {
+    clients.push_back({{"clientAddr", c.client_addr},
+                       {"clientId", c.client_id},
+                       {"language", c.language},
+                       {"version", c.version}});
+  }
+  json table = json::object();
+  for (const SubscriptionData& s : connection.subscriptions) table[s.topic] = subscription_json(s);
+  json body = {
+      {"connectionSet", std::move(clients)},
+      {"consumeFromWhere", std::string(consume_from_where_name(connection.consume_from_where))},
+      {"consumeType", connection.consume_type},
+      {"messageModel", std::string(message_model_name(connection.message_model))},
+      {"subscriptionTable", std::move(table)}};
+  return dump_json(body);
+}
+
+Result<ConsumerConnection> parse_consumer_connection(std::string_view body) {
+  auto parsed = parse_json(body, "ConsumerConnection");
+  if (!parsed.ok()) return parsed.error();
+  JsonBodyReader r("ConsumerConnection");
+  ConsumerConnection out;
+  if (!r.expect_object(*parsed, "")) return r.error();
+  if (const json* clients = r.array(*parsed, "", "connectionSet", false)) {
+    for (std::size_t i = 0; i < clients->size() && r.ok(); ++i) {
+      const std::string path = index_path("", "connectionSet", i);
+      const json& item = (*clients)[i];
+      if (!r.expect_object(item, path)) break;
+      ClientConnection client;
+      client.client_id = r.string(item, path, "clientId", true);
+      client.client_addr = r.string(item, path, "clientAddr", false);
+      client.language = r.string(item, path, "language", false, "OTHER");
+      client.version =
+          static_cast<int32_t>(r.integer(item, path, "version", false, kI32Min, kI32Max));
+      out.connections.push_back(std::move(client));
+    }
+  }
+  std::sort(out.connections.begin(), out.connections.end(),
+            [](const ClientConnection& a, const ClientConnection& b) {
+              return a.client_id < b.client_id;
+            });
+  out.consume_type = r.string(*parsed, "", "consumeType", false, "CONSUME_PASSIVELY");
+  out.message_model = read_message_model(r, *parsed, "");
+  out.consume_from_where = read_consume_from_where(r, *parsed, "");
+  if (const json* table = r.object(*parsed, "", "subscriptionTable", false)) {
+    for (const auto& [topic, item] : table->items()) {
+      if (!r.ok()) break;
+      const std::string path = "subscriptionTable." + topic;
+      out.subscriptions.push_back(read_subscription(r, item, path));
+      if (r.ok() && out.subscriptions.back().topic != topic) {
+        r.fail(path, "topic",
+               "= " + quote_for_error(out.subscriptions.back().topic) +
+                   " is not the topic it is listed under");
+      }
+    }
+  }
+  if (!r.ok()) return r.error();
+  return out;
 }
 
 }  // namespace dledger::remoting

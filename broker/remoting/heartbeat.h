@@ -72,4 +72,33 @@ struct HeartbeatData {
 Result<HeartbeatData> parse_heartbeat_body(std::string_view body);
 std::string write_heartbeat_body(const HeartbeatData& heartbeat);
 
+// GET_CONSUMER_CONNECTION_LIST (203) reply body: the live clients of a consumer group (what
+// `mqadmin consumerConnection` prints), as a RocketMQ 4.x broker writes it:
+//   {"connectionSet":[{"clientAddr":"10.0.0.5:53211","clientId":"10.0.0.5@1234",
+//                      "language":"JAVA","version":373}],
+//    "consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY",
+//    "messageModel":"CLUSTERING",
+//    "subscriptionTable":{"T":{<SubscriptionData as in HeartbeatData>}}}
+// The request header is consumerGroup (required); a group without live clients is answered
+// CONSUMER_NOT_ONLINE (206).
+struct ClientConnection {
+  std::string client_id;
+  std::string client_addr;  // "ip:port" the client connects from
+  std::string language = "OTHER";
+  int32_t version = 0;
+  bool operator==(const ClientConnection&) const = default;
+};
+
+struct ConsumerConnection {
+  std::vector<ClientConnection> connections;  // sorted by client id
+  std::string consume_type = "CONSUME_PASSIVELY";
+  MessageModel message_model = MessageModel::kClustering;
+  ConsumeFromWhere consume_from_where = ConsumeFromWhere::kLastOffset;
+  std::vector<SubscriptionData> subscriptions;  // subscriptionTable, by topic
+  bool operator==(const ConsumerConnection&) const = default;
+};
+
+std::string write_consumer_connection(const ConsumerConnection& connection);
+Result<ConsumerConnection> parse_consumer_connection(std::string_view body);
+
 }  // namespace dledger::remoting

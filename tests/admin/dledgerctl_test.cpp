@@ -20,6 +20,7 @@
 #include "broker/frontend/remoting_server.h"
 #include "broker/remoting/admin_stats.h"
 #include "broker/remoting/codes.h"
+#include "broker/remoting/heartbeat.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/route_data.h"
 #include "broker/remoting/send_header.h"
@@ -339,6 +340,18 @@ std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std:
       progress.offset_table[{"orders", "broker-a", 1}] = {4, 4, 1700000000200};
       return ok_with_body(request, remoting::write_consume_stats(progress));
     };
+    stats_answers[rc::kGetConsumerConnectionList] = [](const RemotingCommand& request) {
+      if (request.ext_fields.at("consumerGroup") != "g1") {
+        return remoting::make_response(request, resp::kConsumerNotOnline, "not online");
+      }
+      remoting::ConsumerConnection connection;
+      connection.connections = {{"10.0.0.5@1", "10.0.0.5:40001", "JAVA", 373}};
+      remoting::SubscriptionData sub;
+      sub.topic = "orders";
+      sub.sub_string = "TagA || TagB";
+      connection.subscriptions = {sub};
+      return ok_with_body(request, remoting::write_consumer_connection(connection));
+    };
   }
   auto answers = std::map<std::int32_t, FakeRemoting::Answer>{
       {rc::kGetBrokerRuntimeInfo,
@@ -566,6 +579,30 @@ TEST_F(DledgerctlBrokerTest, ConsumerProgressPrintsWhatAnsweredAndNamesTheGroupT
   EXPECT_EQ(slave_->requests().back().ext_fields.at("topic"), "orders");
 }
 
+TEST_F(DledgerctlBrokerTest, ConsumerConnectionListsTheClientsOfAGroupOnlineSomewhere) {
+  // A name server whose only broker group is served by a replica that answers 203.
+  remoting::ClusterInfo info;
+  info.broker_addr_table["broker-a"] = {"DefaultCluster", "broker-a", {{0, slave_->address()}}};
+  FakeRemoting namesrv(std::map<std::int32_t, FakeRemoting::Answer>{
+      {rc::kGetBrokerClusterInfo, [info](const RemotingCommand& request) {
+         return ok_with_body(request, remoting::write_cluster_info(info));
+       }}});
+  CtlRun run = dledgerctl({"consumerConnection", "-n", namesrv.address(), "-g", "g1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto rows = lines(run.out);
+  ASSERT_GE(rows.size(), 6u) << run.out;
+  EXPECT_EQ(words(rows[0]),
+            (std::vector<std::string>{"BROKER", "CLIENT_ID", "ADDRESS", "LANGUAGE", "VERSION"}));
+  EXPECT_EQ(words(rows[1]),
+            (std::vector<std::string>{"broker-a", "10.0.0.5@1", "10.0.0.5:40001", "JAVA", "373"}));
+  EXPECT_NE(run.out.find("messageModel: CLUSTERING"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("TagA || TagB"), std::string::npos) << run.out;
+
+  CtlRun offline = dledgerctl({"consumerConnection", "-n", namesrv.address(), "-g", "g2"});
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_NE(offline.err.find("g2 has no live client"), std::string::npos) << offline.err;
+}
+
 TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {"clusterList", "-n", "no-port"},
@@ -578,6 +615,7 @@ TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
       {"consumeMessage", "-t", "orders", "--max", "0"},
       {"topicStatus"},
       {"consumerProgress", "-t", "orders"},
+      {"consumerConnection"},
   };
   for (const auto& args : cases) {
     CtlRun run = dledgerctl(args);

@@ -315,6 +315,48 @@ TEST_F(BrokerHandlersTest, HeartbeatMakesTheClientAConsumerOfItsGroup) {
   EXPECT_NE(after->code, resp::kSuccess);
 }
 
+TEST_F(BrokerHandlersTest, ConsumerConnectionListsClientsWithTheAddressTheyConnectFrom) {
+  // One client heart-beats to the master, one to a follower (relayed to the master).
+  auto direct = master().invoke_sync(
+      testing::heartbeat_request("10.0.0.7@1", "CG-connection", "orders", "TagA"), 10s);
+  ASSERT_TRUE(direct.ok());
+  ASSERT_EQ(direct->code, resp::kSuccess) << direct->remark.value_or("");
+  RemotingCommand via_follower =
+      testing::heartbeat_request("10.0.0.8@2", "CG-connection", "orders", "TagA");
+  via_follower.version = 373;
+  auto relayed = follower().invoke_sync(via_follower, 10s);
+  ASSERT_TRUE(relayed.ok());
+  ASSERT_EQ(relayed->code, resp::kSuccess) << relayed->remark.value_or("");
+
+  RemotingCommand request = remoting::make_request(rc::kGetConsumerConnectionList, 0);
+  request.ext_fields = {{"consumerGroup", "CG-connection"}};
+  // The leader's view, through either replica.
+  for (frontend::RemotingClient* replica : {&master(), &follower()}) {
+    auto reply = replica->invoke_sync(request, 10s);
+    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+    auto connection = remoting::parse_consumer_connection(reply->body);
+    ASSERT_TRUE(connection.ok()) << connection.error().to_string();
+    ASSERT_EQ(connection->connections.size(), 2u) << reply->body;
+    EXPECT_EQ(connection->connections[0].client_id, "10.0.0.7@1");
+    EXPECT_EQ(connection->connections[1].client_id, "10.0.0.8@2");
+    EXPECT_EQ(connection->connections[1].version, 373);
+    EXPECT_EQ(connection->connections[1].language, "JAVA");
+    for (const auto& client : connection->connections) {
+      EXPECT_EQ(client.client_addr.rfind("127.0.0.1:", 0), 0u) << client.client_addr;
+    }
+    ASSERT_EQ(connection->subscriptions.size(), 1u);
+    EXPECT_EQ(connection->subscriptions[0].topic, "orders");
+    EXPECT_EQ(connection->subscriptions[0].sub_string, "TagA");
+  }
+
+  request.ext_fields["consumerGroup"] = "CG-nobody";
+  auto offline = master().invoke_sync(request, 10s);
+  ASSERT_TRUE(offline.ok());
+  EXPECT_EQ(offline->code, resp::kConsumerNotOnline);
+  EXPECT_NE(offline->remark.value_or("").find("CG-nobody"), std::string::npos);
+}
+
 // Handlers that wait for a commit (topic creation) answer from the store's thread: the io thread
 // serves the requests behind them meanwhile. When UPDATE_AND_CREATE_TOPIC blocked its io thread,
 // the reply to a request sent right after it on the same connection could never come first.

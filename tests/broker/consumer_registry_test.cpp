@@ -52,11 +52,11 @@ TEST(ConsumerRegistry, RelayedClientsAreMembersButNotReportedAsThisReplicasOwn) 
 
   auto own = registry.direct_clients();
   ASSERT_EQ(own.size(), 1u);
-  EXPECT_EQ(own[0].client_id, "direct");
-  ASSERT_EQ(own[0].consumers.size(), 2u);
-  EXPECT_EQ(own[0].consumers[0].group_name, "G");
-  EXPECT_EQ(own[0].consumers[1].group_name, "H");
-  EXPECT_EQ(own[0].consumers[0].subscriptions[0].sub_string, "TagA");
+  EXPECT_EQ(own[0].heartbeat.client_id, "direct");
+  ASSERT_EQ(own[0].heartbeat.consumers.size(), 2u);
+  EXPECT_EQ(own[0].heartbeat.consumers[0].group_name, "G");
+  EXPECT_EQ(own[0].heartbeat.consumers[1].group_name, "H");
+  EXPECT_EQ(own[0].heartbeat.consumers[0].subscriptions[0].sub_string, "TagA");
 
   // Closing the relaying connection forgets the relayed client but reports nothing to pass on.
   EXPECT_TRUE(registry.connection_closed(2).empty());
@@ -64,6 +64,44 @@ TEST(ConsumerRegistry, RelayedClientsAreMembersButNotReportedAsThisReplicasOwn) 
   auto forgotten = registry.connection_closed(1);
   EXPECT_EQ(forgotten,
             (std::vector<std::pair<std::string, std::string>>{{"G", "direct"}, {"H", "direct"}}));
+}
+
+TEST(ConsumerRegistry, ConnectionListsEveryLiveClientWithWhereItConnectsFrom) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ConsumerRegistry registry(std::chrono::seconds(120), [&] { return now; });
+  EXPECT_FALSE(registry.connection("G").has_value());
+  registry.heartbeat(heartbeat_of("c2", "G"), 2, false, {"10.0.0.2:5000", 0, 373});
+  now += std::chrono::seconds(1);
+  remoting::HeartbeatData newer = heartbeat_of("c1", "G");
+  newer.consumers[0].consume_from_where = remoting::ConsumeFromWhere::kFirstOffset;
+  remoting::SubscriptionData retry;
+  retry.topic = "%RETRY%G";
+  newer.consumers[0].subscriptions.push_back(retry);
+  registry.heartbeat(newer, 1, /*relayed=*/true, {"10.0.0.1:6000", 200, 1});
+
+  auto connection = registry.connection("G");
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_EQ(connection->connections.size(), 2u);
+  EXPECT_EQ(connection->connections[0].client_id, "c1");
+  EXPECT_EQ(connection->connections[0].client_addr, "10.0.0.1:6000");
+  EXPECT_EQ(connection->connections[0].language, "OTHER");  // 200 is no known language
+  EXPECT_EQ(connection->connections[1].client_id, "c2");
+  EXPECT_EQ(connection->connections[1].client_addr, "10.0.0.2:5000");
+  EXPECT_EQ(connection->connections[1].language, "JAVA");
+  EXPECT_EQ(connection->connections[1].version, 373);
+  // Settings of the most recent heartbeat; subscriptions of every client, by topic.
+  EXPECT_EQ(connection->consume_from_where, remoting::ConsumeFromWhere::kFirstOffset);
+  ASSERT_EQ(connection->subscriptions.size(), 2u);
+  EXPECT_EQ(connection->subscriptions[0].topic, "%RETRY%G");
+  EXPECT_EQ(connection->subscriptions[1].topic, "orders");
+
+  // The replayed form of a direct client keeps its details.
+  auto own = registry.direct_clients();
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0].details, (ClientDetails{"10.0.0.2:5000", 0, 373}));
+
+  now += std::chrono::seconds(200);
+  EXPECT_FALSE(registry.connection("G").has_value());
 }
 
 }  // namespace

@@ -161,5 +161,33 @@ TEST(RegisterBrokerBody, RoundTripsAndValidates) {
   expect_error(parse_register_broker_body("{}"), {"topicConfigSerializeWrapper", "missing"});
 }
 
+// As a RocketMQ 4.x broker answers GET_CONSUMER_CONNECTION_LIST (fastjson, fields by name).
+TEST(Bodies, ConsumerConnectionFromABrokerReadsBackAndWritesTheSameFields) {
+  auto parsed = parse_consumer_connection(
+      R"({"connectionSet":[{"clientAddr":"10.0.0.9:53211","clientId":"10.0.0.9@77",)"
+      R"("language":"JAVA","version":373},{"clientAddr":"10.0.0.5:1","clientId":"10.0.0.5@1",)"
+      R"("language":"CPP","version":1}],"consumeFromWhere":"CONSUME_FROM_FIRST_OFFSET",)"
+      R"("consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","subscriptionTable":)"
+      R"({"T":{"classFilterMode":false,"codeSet":[2598919],"expressionType":"TAG",)"
+      R"("subString":"TagA","subVersion":1700000000000,"tagsSet":["TagA"],"topic":"T"}}})");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  ASSERT_EQ(parsed->connections.size(), 2u);
+  EXPECT_EQ(parsed->connections[0].client_id, "10.0.0.5@1");  // sorted by client id
+  EXPECT_EQ(parsed->connections[1].client_addr, "10.0.0.9:53211");
+  EXPECT_EQ(parsed->connections[1].version, 373);
+  EXPECT_EQ(parsed->consume_from_where, ConsumeFromWhere::kFirstOffset);
+  ASSERT_EQ(parsed->subscriptions.size(), 1u);
+  EXPECT_EQ(parsed->subscriptions[0].tags_set, std::vector<std::string>{"TagA"});
+  auto again = parse_consumer_connection(write_consumer_connection(*parsed));
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(*again, *parsed);
+
+  expect_error(parse_consumer_connection(R"({"connectionSet":[{"clientAddr":"a"}]})"),
+               {"connectionSet[0].clientId"});
+  expect_error(parse_consumer_connection(R"({"subscriptionTable":{"T":{"topic":"U"}}})"),
+               {"subscriptionTable.T.topic", "'U'"});
+  expect_error(parse_consumer_connection(R"({"messageModel":"BOTH"})"), {"messageModel"});
+}
+
 }  // namespace
 }  // namespace dledger::remoting

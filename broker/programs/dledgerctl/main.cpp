@@ -9,6 +9,7 @@
 #include "broker/programs/dledgerctl/cli_common.h"
 #include "broker/programs/dledgerctl/cluster_list_command.h"
 #include "broker/programs/dledgerctl/consume_message_command.h"
+#include "broker/programs/dledgerctl/consumer_connection_command.h"
 #include "broker/programs/dledgerctl/consumer_progress_command.h"
 #include "broker/programs/dledgerctl/get_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   add_consume_message_command(app, action);
   add_topic_status_command(app, action);
   add_consumer_progress_command(app, action);
+  add_consumer_connection_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

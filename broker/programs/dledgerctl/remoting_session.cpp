@@ -74,6 +74,7 @@ std::string response_code_text(std::int32_t code) {
       {resp::kPullOffsetMoved, "PULL_OFFSET_MOVED"},
       {resp::kQueryNotFound, "QUERY_NOT_FOUND"},
       {resp::kSubscriptionNotExist, "SUBSCRIPTION_NOT_EXIST"},
+      {resp::kConsumerNotOnline, "CONSUMER_NOT_ONLINE"},
   };
   auto it = names.find(code);
   std::string name = it == names.end() ? "code" : it->second;
@@ -108,7 +109,8 @@ Result<RemotingCommand> RemotingSession::invoke_ok(const std::string& address,
   auto reply = invoke(address, std::move(request));
   if (!reply.ok() || reply->code == resp::kSuccess) return reply;
   ErrorCode code = ErrorCode::kUnavailable;
-  if (reply->code == resp::kTopicNotExist || reply->code == resp::kQueryNotFound) {
+  if (reply->code == resp::kTopicNotExist || reply->code == resp::kQueryNotFound ||
+      reply->code == resp::kConsumerNotOnline) {
     code = ErrorCode::kNotFound;
   } else if (reply->code == resp::kServiceNotAvailable) {
     code = ErrorCode::kNotLeader;

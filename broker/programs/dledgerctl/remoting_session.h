@@ -1,6 +1,6 @@
 // What dledgerctl's broker commands (clusterList, topicList, topicStatus, consumerProgress,
-// updateTopic, sendMessage, consumeMessage) share: the -n/--namesrv flag, one RemotingClient per
-// address for the length of a command, and the name-server queries.
+// consumerConnection, updateTopic, sendMessage, consumeMessage) share: the -n/--namesrv flag, one
+// RemotingClient per address for the length of a command, and the name-server queries.
 //
 // Name servers: -n "host:port;host:port" (also ',' separated), default $NAMESRV_ADDR, else
 // 127.0.0.1:9876. A query goes to each name server in turn until one answers.
@@ -59,7 +59,7 @@ class RemotingSession {
                                            remoting::RemotingCommand request);
   // Like invoke(), but a response code other than SUCCESS is an error naming the address, the
   // code and the remark (kNotFound for TOPIC_NOT_EXIST and QUERY_NOT_FOUND, kNotLeader for
-  // SERVICE_NOT_AVAILABLE, kUnavailable otherwise).
+  // SERVICE_NOT_AVAILABLE, kUnavailable otherwise; CONSUMER_NOT_ONLINE is kNotFound too).
   Result<remoting::RemotingCommand> invoke_ok(const std::string& address,
                                               remoting::RemotingCommand request);
   // invoke_ok() on each address in turn (a broker group's replicas, master first) until one

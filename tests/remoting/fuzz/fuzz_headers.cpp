@@ -24,8 +24,8 @@ using namespace dledger::remoting;
 namespace {
 
 void run_typed_parsers(RemotingCommand cmd) {
-  static constexpr int32_t kCodes[] = {10, 11, 14,  15,  29,  30,  31,  32,  35,
-                                       36, 38, 103, 104, 105, 202, 208, 310, 320};
+  static constexpr int32_t kCodes[] = {10, 11,  14,  15,  29,  30,  31,  32,  35, 36,
+                                       38, 103, 104, 105, 202, 203, 208, 310, 320};
   for (int32_t code : kCodes) {
     cmd.code = code;
     auto send = parse_send_message_request(cmd);
@@ -83,6 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check_body<RegisterBrokerBody>(input, parse_register_broker_body, write_register_broker_body);
   check_body<TopicStatsTable>(input, parse_topic_stats_table, write_topic_stats_table);
   check_body<ConsumeStats>(input, parse_consume_stats, write_consume_stats);
+  check_body<ConsumerConnection>(input, parse_consumer_connection, write_consumer_connection);
   (void)quote_fastjson_keys(input);
   return 0;
 }
