@@ -1,7 +1,5 @@
 #include "broker/broker/consumer_registry.h"
 
-#include "broker/remoting/codes.h"
-
 namespace dledger::broker {
 
 ConsumerRegistry::ConsumerRegistry(std::chrono::milliseconds expiry, Clock clock)
@@ -122,16 +120,6 @@ std::optional<remoting::ConsumerConnection> ConsumerRegistry::connection(const s
   out.consume_from_where = latest->data.consume_from_where;
   for (auto& [topic, sub] : subscriptions) out.subscriptions.push_back(std::move(sub));
   return out;
-}
-
-std::size_t ConsumerRegistry::subscription_count(const std::string& group) {
-  std::lock_guard lock(mu_);
-  expire_locked();
-  auto it = groups_.find(group);
-  if (it == groups_.end()) return 0;
-  std::size_t count = 0;
-  for (const auto& [id, client] : it->second) count += client.data.subscriptions.size();
-  return count;
 }
 
 }  // namespace dledger::broker

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
 
 namespace dledger::broker {
@@ -24,7 +25,7 @@ namespace dledger::broker {
 // its request header.
 struct ClientDetails {
   std::string address;
-  std::uint8_t language = 7;  // language_code::kOther
+  std::uint8_t language = remoting::language_code::kOther;
   std::int32_t version = 0;
   bool operator==(const ClientDetails&) const = default;
 };
@@ -63,8 +64,6 @@ class ConsumerRegistry {
   // subscriptions (those of its most recent heartbeat; subscriptions of all clients by topic);
   // nullopt when the group has no live client.
   std::optional<remoting::ConsumerConnection> connection(const std::string& group);
-  // How many subscriptions the live clients of the group declared (0: no live client).
-  std::size_t subscription_count(const std::string& group);
 
  private:
   struct Client {

@@ -9,6 +9,8 @@
 //        Topics that no longer exist are left out, and so are topics the group's live clients
 //        do not subscribe to when it has live clients. consumeTps is 0: the broker keeps no
 //        per-group rate (dledger_broker_messages_out_total has the pulls per topic).
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "broker/broker/broker_handlers.h"
@@ -70,12 +72,17 @@ frontend::Handler make_consume_stats_handler(BrokerContext& context) {
         if (key.group == group) topics.insert(key.topic);
       }
     }
-    const bool online = context.consumers.subscription_count(group) > 0;
+    // With live clients, only the topics they subscribe to (as a RocketMQ broker does).
+    std::optional<std::set<std::string>> subscribed;
+    if (auto live = context.consumers.connection(group)) {
+      subscribed.emplace();
+      for (const auto& sub : live->subscriptions) subscribed->insert(sub.topic);
+    }
     remoting::ConsumeStats stats;
     for (const std::string& topic : topics) {
       auto config = context.store->topic(topic);
       if (!config) continue;
-      if (online && !context.consumers.subscription(group, topic)) continue;
+      if (subscribed && !subscribed->contains(topic)) continue;
       for (std::int32_t queue = 0; queue < config->read_queue_nums; ++queue) {
         remoting::OffsetWrapper offset;
         offset.broker_offset = std::max<std::int64_t>(0, context.store->max_offset(topic, queue));

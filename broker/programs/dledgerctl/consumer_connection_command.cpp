@@ -36,10 +36,9 @@ int run_consumer_connection(const ConsumerConnectionOptions& options, std::ostre
   std::vector<std::pair<std::string, remoting::ConsumerConnection>> online;  // by broker name
   bool every_group_answered = true;
   for (const auto& [name, broker] : info->broker_addr_table) {
-    auto reply = session.invoke_ok_first(addresses_master_first(broker), request);
-    if (!reply.ok() && reply.error().code == ErrorCode::kNotFound) continue;  // not online there
-    auto connection = reply.ok() ? remoting::parse_consumer_connection(reply->body)
-                                 : Result<remoting::ConsumerConnection>(reply.error());
+    auto connection =
+        ask_broker_group(session, broker, request, remoting::parse_consumer_connection);
+    if (!connection.ok() && connection.error().code == ErrorCode::kNotFound) continue;  // offline
     if (!connection.ok()) {
       every_group_answered = false;
       err << "dledgerctl consumerConnection: " << name << ": " << connection.error().message

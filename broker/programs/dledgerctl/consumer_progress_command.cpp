@@ -1,5 +1,6 @@
 #include "broker/programs/dledgerctl/consumer_progress_command.h"
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 
@@ -54,11 +55,9 @@ int run_consumer_progress(const ConsumerProgressOptions& options, std::ostream& 
   remoting::ConsumeStats all;
   bool every_group_answered = true;
   for (const remoting::BrokerData& broker : *brokers) {
-    auto reply =
-        session.invoke_ok_first(addresses_master_first(broker),
-                                remoting::make_consume_stats_request(options.group, options.topic));
-    auto stats = reply.ok() ? remoting::parse_consume_stats(reply->body)
-                            : Result<remoting::ConsumeStats>(reply.error());
+    auto stats = ask_broker_group(
+        session, broker, remoting::make_consume_stats_request(options.group, options.topic),
+        remoting::parse_consume_stats);
     if (!stats.ok()) {
       every_group_answered = false;
       err << "dledgerctl consumerProgress: " << broker.broker_name << ": " << stats.error().message

@@ -92,6 +92,17 @@ Result<std::vector<std::string>> parse_topic_list(std::string_view body);
 
 // The replicas of a broker group, master (BID 0) first, then the slaves by brokerId.
 std::vector<std::string> addresses_master_first(const remoting::BrokerData& data);
+
+// Asks a broker group (invoke_ok_first on its replicas, master first) and parses the reply body
+// with `parse` (std::string_view -> Result<T>). Errors are invoke_ok_first's or the parser's.
+template <typename Parse>
+auto ask_broker_group(RemotingSession& session, const remoting::BrokerData& broker,
+                      const remoting::RemotingCommand& request, Parse parse)
+    -> decltype(parse(std::string_view())) {
+  auto reply = session.invoke_ok_first(addresses_master_first(broker), request);
+  if (!reply.ok()) return reply.error();
+  return parse(reply->body);
+}
 // The BrokerData of `broker_name` in `route`, or nullptr.
 const remoting::BrokerData* find_broker(const remoting::TopicRouteData& route,
                                         const std::string& broker_name);

@@ -35,10 +35,9 @@ int run_topic_status(const TopicStatusOptions& options, std::ostream& out, std::
   remoting::TopicStatsTable all;
   bool every_group_answered = true;
   for (const remoting::BrokerData& broker : route->broker_datas) {
-    auto reply = session.invoke_ok_first(addresses_master_first(broker),
-                                         remoting::make_topic_stats_request(options.topic));
-    auto table = reply.ok() ? remoting::parse_topic_stats_table(reply->body)
-                            : Result<remoting::TopicStatsTable>(reply.error());
+    auto table =
+        ask_broker_group(session, broker, remoting::make_topic_stats_request(options.topic),
+                         remoting::parse_topic_stats_table);
     if (!table.ok()) {
       every_group_answered = false;
       err << "dledgerctl topicStatus: " << broker.broker_name << ": " << table.error().message
