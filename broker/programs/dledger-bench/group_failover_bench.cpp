@@ -452,35 +452,6 @@ TrialResult run_trial(int trial, BrokerGroup& group, Producer& producer,
 
 }  // namespace
 
-CLI::App* add_group_failover_command(CLI::App& app, GroupFailoverOptions& options) {
-  CLI::App* command = app.add_subcommand(
-      "group-failover", "Producer-visible failover through a group address (kill -9 the master)");
-  command->add_option("--trials", options.trials, "Kills of the master [10]")
-      ->check(CLI::Range(1, 1000));
-  command->add_option("--replicas", options.replicas, "Brokers in the group [3]")
-      ->check(CLI::Range(3, 9));
-  command->add_option("--message-bytes", options.message_bytes, "Body size [1024]")
-      ->check(CLI::Range(16, 4 << 20));
-  command->add_option("--queues", options.queues, "Queues of the topic [4]")
-      ->check(CLI::Range(1, 64));
-  command->add_option("--send-timeout-ms", options.send_timeout_ms, "Timeout of one send [3000]")
-      ->check(CLI::Range(10, 600000));
-  command->add_option("--steady-ms", options.steady_ms, "Steady sending before a kill [1000]")
-      ->check(CLI::Range(0, 600000));
-  command->add_option("--settle-ms", options.settle_ms, "Measured after recovery [1000]")
-      ->check(CLI::Range(0, 600000));
-  command
-      ->add_option("--readiness-poll-ms", options.readiness_poll_ms,
-                   "Forward only to replicas whose /readyz is 200, polled this often (0: all) [0]")
-      ->check(CLI::Range(0, 60000));
-  command->add_option("-p,--property", options.properties,
-                      "Extra broker.conf line key=value (repeatable)");
-  command->add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
-  command->add_option("--broker-binary", options.broker_binary, "dledger-broker path");
-  command->add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
-  return command;
-}
-
 int run_group_failover_bench(const GroupFailoverOptions& options) {
   if (options.keep_dir) ::setenv("DLEDGER_KEEP_TEST_DIRS", "1", 1);
   auto fail = [](const std::string& why) {

@@ -30,7 +30,6 @@
 // Exit 0 when every trial recovered and verification passed; 1 otherwise (reason on stderr).
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -51,8 +50,6 @@ struct GroupFailoverOptions {
   bool keep_dir = false;
 };
 
-// Adds the `group-failover` subcommand with its flags to `app`.
-CLI::App* add_group_failover_command(CLI::App& app, GroupFailoverOptions& options);
 int run_group_failover_bench(const GroupFailoverOptions& options);
 
 }  // namespace dledger::bench

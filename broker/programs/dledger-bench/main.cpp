@@ -76,6 +76,65 @@ std::string extra_config(const CommonFlags& flags) {
   return out;
 }
 
+// The flags of the produce subcommand (produce_bench.h).
+void add_produce_options(CLI::App& command, bench::ProduceBenchOptions& options) {
+  command.add_option("--producers", options.producers, "Concurrent synchronous producers [64]")
+      ->check(CLI::Range(1, 4096));
+  command
+      .add_option("--connections", options.connections,
+                  "Connections the producers share (producer p uses connection p % n; one io "
+                  "thread each) [1, as one RocketMQ client instance]; --connections = "
+                  "--producers gives each its own")
+      ->check(CLI::Range(1, 4096));
+  command.add_option("--message-bytes", options.message_bytes, "Body size [1024]")
+      ->check(CLI::Range(1, 4 << 20));
+  command.add_option("--queues", options.queues, "Queues of the topic [8]")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--duration-s", options.duration_s, "Measured duration [10]")
+      ->check(CLI::Range(0.1, 3600.0));
+  command.add_option("--warmup-s", options.warmup_s, "Unmeasured warm-up [2]")
+      ->check(CLI::Range(0.0, 600.0));
+  command.add_option("--replicas", options.replicas, "Brokers in the group [3]")
+      ->check(CLI::Range(1, 9));
+  command.add_option("-p,--property", options.properties,
+                     "Extra broker.conf line key=value (repeatable), e.g. flushMode=async");
+  command.add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
+  command.add_option("--broker-binary", options.broker_binary, "dledger-broker path");
+  command.add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
+  command.add_flag("--via-follower", options.via_follower,
+                   "Send to a follower, which forwards every send to the master");
+}
+
+// The `group-failover` subcommand and its flags (group_failover_bench.h).
+CLI::App* add_group_failover_command(CLI::App& app, bench::GroupFailoverOptions& options) {
+  CLI::App* command = app.add_subcommand(
+      "group-failover", "Producer-visible failover through a group address (kill -9 the master)");
+  command->add_option("--trials", options.trials, "Kills of the master [10]")
+      ->check(CLI::Range(1, 1000));
+  command->add_option("--replicas", options.replicas, "Brokers in the group [3]")
+      ->check(CLI::Range(3, 9));
+  command->add_option("--message-bytes", options.message_bytes, "Body size [1024]")
+      ->check(CLI::Range(16, 4 << 20));
+  command->add_option("--queues", options.queues, "Queues of the topic [4]")
+      ->check(CLI::Range(1, 64));
+  command->add_option("--send-timeout-ms", options.send_timeout_ms, "Timeout of one send [3000]")
+      ->check(CLI::Range(10, 600000));
+  command->add_option("--steady-ms", options.steady_ms, "Steady sending before a kill [1000]")
+      ->check(CLI::Range(0, 600000));
+  command->add_option("--settle-ms", options.settle_ms, "Measured after recovery [1000]")
+      ->check(CLI::Range(0, 600000));
+  command
+      ->add_option("--readiness-poll-ms", options.readiness_poll_ms,
+                   "Forward only to replicas whose /readyz is 200, polled this often (0: all) [0]")
+      ->check(CLI::Range(0, 60000));
+  command->add_option("-p,--property", options.properties,
+                      "Extra broker.conf line key=value (repeatable)");
+  command->add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
+  command->add_option("--broker-binary", options.broker_binary, "dledger-broker path");
+  command->add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
+  return command;
+}
+
 // p50/p99 in milliseconds of `samples` fdatasyncs, each after a 4 KiB write, in `dir`.
 nlohmann::json measure_fdatasync(const std::string& dir, int samples) {
   const std::string path = dir + "/fdatasync-probe";
@@ -409,9 +468,9 @@ int main(int argc, char** argv) {
   bench::ProduceBenchOptions produce_options;
   CLI::App* produce =
       app.add_subcommand("produce", "RocketMQ produce throughput against a broker group");
-  bench::add_produce_options(*produce, produce_options);
+  add_produce_options(*produce, produce_options);
   bench::GroupFailoverOptions group_failover_options;
-  CLI::App* group_failover = bench::add_group_failover_command(app, group_failover_options);
+  CLI::App* group_failover = add_group_failover_command(app, group_failover_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

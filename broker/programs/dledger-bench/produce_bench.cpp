@@ -162,34 +162,6 @@ void send_next(LoopShared& shared, ProducerState& producer) {
 
 }  // namespace
 
-void add_produce_options(CLI::App& command, ProduceBenchOptions& options) {
-  command.add_option("--producers", options.producers, "Concurrent synchronous producers [64]")
-      ->check(CLI::Range(1, 4096));
-  command
-      .add_option("--connections", options.connections,
-                  "Connections the producers share (producer p uses connection p % n; one io "
-                  "thread each) [1, as one RocketMQ client instance]; --connections = "
-                  "--producers gives each its own")
-      ->check(CLI::Range(1, 4096));
-  command.add_option("--message-bytes", options.message_bytes, "Body size [1024]")
-      ->check(CLI::Range(1, 4 << 20));
-  command.add_option("--queues", options.queues, "Queues of the topic [8]")
-      ->check(CLI::Range(1, 1024));
-  command.add_option("--duration-s", options.duration_s, "Measured duration [10]")
-      ->check(CLI::Range(0.1, 3600.0));
-  command.add_option("--warmup-s", options.warmup_s, "Unmeasured warm-up [2]")
-      ->check(CLI::Range(0.0, 600.0));
-  command.add_option("--replicas", options.replicas, "Brokers in the group [3]")
-      ->check(CLI::Range(1, 9));
-  command.add_option("-p,--property", options.properties,
-                     "Extra broker.conf line key=value (repeatable), e.g. flushMode=async");
-  command.add_option("--namesrv-binary", options.namesrv_binary, "dledger-namesrv path");
-  command.add_option("--broker-binary", options.broker_binary, "dledger-broker path");
-  command.add_flag("--keep-dir", options.keep_dir, "Keep configs, logs and data");
-  command.add_flag("--via-follower", options.via_follower,
-                   "Send to a follower, which forwards every send to the master");
-}
-
 int run_produce_bench(const ProduceBenchOptions& options) {
   if (options.keep_dir) ::setenv("DLEDGER_KEEP_TEST_DIRS", "1", 1);
   BrokerGroupOptions group_options;

@@ -25,8 +25,6 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 namespace dledger::bench {
 
 struct ProduceBenchOptions {
@@ -44,8 +42,6 @@ struct ProduceBenchOptions {
   bool via_follower = false;  // send to a follower (forwarded to the master)
 };
 
-// Registers the flags of the produce subcommand on `command`.
-void add_produce_options(CLI::App& command, ProduceBenchOptions& options);
 int run_produce_bench(const ProduceBenchOptions& options);
 
 }  // namespace dledger::bench

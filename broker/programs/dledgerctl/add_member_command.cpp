@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/add_member_command.h"
 
-#include <memory>
 #include <ostream>
 
 #include "broker/admin/admin_json.h"
@@ -10,11 +9,7 @@ namespace {
 
 constexpr int kMutationTimeoutMs = 15000;
 
-struct AddMemberOptions {
-  CommonOptions common;
-  std::string id;
-  std::string address;
-};
+}  // namespace
 
 int run_add_member(const AddMemberOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();
@@ -33,22 +28,6 @@ int run_add_member(const AddMemberOptions& options, std::ostream& out, std::ostr
   });
   return finish_change(options.common, result,
                        "added " + options.id + " (" + options.address + ") as a learner", out, err);
-}
-
-}  // namespace
-
-void add_add_member_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<AddMemberOptions>();
-  CLI::App* command = app.add_subcommand("addMember", "Add a replica to the group as a learner");
-  add_common_options(*command, options->common);
-  command->add_option("--id", options->id, "Member id, e.g. n3")->required();
-  command->add_option("--address", options->address, "Its ledger peer endpoint host:port")
-      ->required();
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_add_member(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -4,12 +4,19 @@
 // (or {"index","term"} with --json).
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
 namespace dledger::ctl {
 
-void add_add_member_command(CLI::App& app, CommandAction& action);
+struct AddMemberOptions {
+  CommonOptions common;
+  std::string id;
+  std::string address;
+};
+
+int run_add_member(const AddMemberOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <future>
 #include <iostream>
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -12,16 +11,6 @@
 
 namespace dledger::ctl {
 namespace {
-
-constexpr int kDefaultTimeoutMs = 10000;
-
-struct AppendOptions {
-  std::string peers;
-  std::vector<std::string> data;
-  bool batch = false;
-  bool json = false;
-  int timeout_ms = kDefaultTimeoutMs;
-};
 
 void print(const AppendOptions& options, const ledger::AppendResult& result, std::size_t count,
            std::ostream& out) {
@@ -34,6 +23,8 @@ void print(const AppendOptions& options, const ledger::AppendResult& result, std
     out << "\n";
   }
 }
+
+}  // namespace
 
 int run_append(AppendOptions options, std::ostream& out, std::ostream& err) {
   if (options.peers.empty()) {
@@ -77,27 +68,6 @@ int run_append(AppendOptions options, std::ostream& out, std::ostream& err) {
     print(options, *result, 1, out);
   }
   return kExitOk;
-}
-
-}  // namespace
-
-void add_append_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<AppendOptions>();
-  CLI::App* command =
-      app.add_subcommand("append", "Append entries through the ledger client protocol");
-  command->add_option("--peers", options->peers,
-                      "Client addresses n0-host:port;... (default $DLEDGER_PEERS or "
-                      "n0-127.0.0.1:20911)");
-  command->add_flag("--batch", options->batch, "Append all DATA as one batch");
-  command->add_flag("--json", options->json, "JSON output");
-  command->add_option("--timeout-ms", options->timeout_ms, "Deadline per append, with retries")
-      ->check(CLI::PositiveNumber);
-  command->add_option("data", options->data, "Entries (default: lines of stdin)");
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_append(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

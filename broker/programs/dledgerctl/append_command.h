@@ -8,7 +8,9 @@
 // Exit 0 when every append was acknowledged, 1 otherwise, 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
@@ -17,6 +19,14 @@ namespace dledger::ctl {
 inline constexpr const char* kPeersEnv = "DLEDGER_PEERS";
 inline constexpr const char* kDefaultClientPeers = "n0-127.0.0.1:20911";
 
-void add_append_command(CLI::App& app, CommandAction& action);
+struct AppendOptions {
+  std::string peers;
+  std::vector<std::string> data;
+  bool batch = false;
+  bool json = false;
+  int timeout_ms = 10000;  // per append, with retries
+};
+
+int run_append(AppendOptions options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

@@ -69,16 +69,6 @@ admin::AdminClientOptions CommonOptions::client_options(int default_timeout_ms) 
   return options;
 }
 
-void add_common_options(CLI::App& command, CommonOptions& options) {
-  command.add_option("--admin", options.admin,
-                     "Admin endpoint host:port of a replica (repeatable; default 127.0.0.1:10980)");
-  command.add_option("--admins", options.admins, "Admin endpoints separated by ';' or ','");
-  command.add_option("--token", options.token, "Admin bearer token")->envname(kTokenEnv);
-  command.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout in milliseconds")
-      ->check(CLI::PositiveNumber);
-  command.add_flag("--json", options.json, "Print JSON instead of text");
-}
-
 int finish_change(const CommonOptions& options, const Result<admin::ChangeResult>& result,
                   const std::string& what, std::ostream& out, std::ostream& err) {
   if (!result.ok()) return report_error(err, result.error());

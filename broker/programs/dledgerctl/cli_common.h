@@ -1,6 +1,7 @@
 // Shared pieces of dledgerctl's subcommands: the common flags (--admin/--admins, --token,
 // --timeout-ms, --json), exit codes, and running one mutating call against a list of admin
-// endpoints. Each subcommand lives in its own file and registers itself with add_*_command().
+// endpoints. Each subcommand lives in its own file (its options and run function); command_line.cpp
+// declares every flag.
 #pragma once
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "broker/admin/admin_client.h"
 #include "broker/base/result.h"
@@ -39,9 +38,6 @@ struct CommonOptions {
   Result<std::vector<std::string>> addresses() const;
   admin::AdminClientOptions client_options(int default_timeout_ms) const;
 };
-
-// Adds the common flags to a subcommand.
-void add_common_options(CLI::App& command, CommonOptions& options);
 
 // Runs `call` against each address in turn until one answers: an address that cannot be reached
 // (kUnavailable) is skipped; any other outcome ends the loop. Errors name the addresses tried.

@@ -1,7 +1,6 @@
 #include "broker/programs/dledgerctl/cluster_list_command.h"
 
 #include <map>
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -14,10 +13,6 @@ namespace dledger::ctl {
 namespace {
 
 using nlohmann::json;
-
-struct ClusterListOptions {
-  BrokerCommonOptions common;
-};
 
 std::optional<std::uint64_t> to_u64(const std::string& text) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
@@ -53,6 +48,8 @@ Status apply_runtime_info(const std::string& body, ClusterRow& row) {
 std::string number_or_dash(const std::optional<std::uint64_t>& value) {
   return value ? std::to_string(*value) : "-";
 }
+
+}  // namespace
 
 int run_cluster_list(const ClusterListOptions& options, std::ostream& out, std::ostream& err) {
   auto namesrvs = options.common.namesrv_addresses();
@@ -129,8 +126,6 @@ int run_cluster_list(const ClusterListOptions& options, std::ostream& out, std::
   return all_answered ? kExitOk : kExitFailed;
 }
 
-}  // namespace
-
 std::string render_cluster_table(const std::vector<ClusterRow>& rows) {
   std::vector<std::vector<std::string>> table;
   table.push_back({"CLUSTER", "BROKER", "BID", "ADDRESS", "ID", "ROLE", "TERM", "COMMIT", "LAST",
@@ -166,18 +161,6 @@ std::string render_cluster_json(const std::vector<ClusterRow>& rows) {
     array.push_back(std::move(item));
   }
   return array.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-void add_cluster_list_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<ClusterListOptions>();
-  CLI::App* command = app.add_subcommand(
-      "clusterList", "List every broker replica the name server knows, with its ledger state");
-  add_broker_common_options(*command, options->common);
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_cluster_list(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -11,13 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
@@ -36,7 +36,11 @@ struct ClusterRow {
   std::string error;  // why the row is incomplete, "" when complete
 };
 
-void add_cluster_list_command(CLI::App& app, CommandAction& action);
+struct ClusterListOptions {
+  BrokerCommonOptions common;
+};
+
+int run_cluster_list(const ClusterListOptions& options, std::ostream& out, std::ostream& err);
 
 // Text table, header included (pure).
 std::string render_cluster_table(const std::vector<ClusterRow>& rows);

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -26,13 +25,6 @@ using remoting::RemotingCommand;
 
 constexpr const char* kToolGroup = "dledgerctl_consumer";
 constexpr int kPullBatch = 32;
-
-struct ConsumeMessageOptions {
-  BrokerCommonOptions common;
-  std::string topic;
-  std::string group;
-  int max_messages = 32;
-};
 
 struct Consumed {
   std::string broker_name;
@@ -155,6 +147,8 @@ std::string printable(const std::string& text) {
   return out.empty() ? "-" : out;
 }
 
+}  // namespace
+
 int run_consume_message(const ConsumeMessageOptions& options, std::ostream& out,
                         std::ostream& err) {
   if (Status valid = remoting::validate_topic_name(options.topic, "-t"); !valid.ok()) {
@@ -255,25 +249,6 @@ int run_consume_message(const ConsumeMessageOptions& options, std::ostream& out,
     out << render_columns(rows);
   }
   return exit_code;
-}
-
-}  // namespace
-
-void add_consume_message_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<ConsumeMessageOptions>();
-  CLI::App* command =
-      app.add_subcommand("consumeMessage", "Read messages of a topic (quick consume check)");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-t,--topic", options->topic, "Topic")->required();
-  command->add_option("-g,--group", options->group,
-                      "Consumer group: start at its committed offsets and commit where it stopped");
-  command->add_option("--max", options->max_messages, "Stop after this many messages [32]")
-      ->check(CLI::Range(1, 100000000));
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_consume_message(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -14,12 +14,21 @@
 // the address and the broker's answer), 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_consume_message_command(CLI::App& app, CommandAction& action);
+struct ConsumeMessageOptions {
+  BrokerCommonOptions common;
+  std::string topic;
+  std::string group;
+  int max_messages = 32;
+};
+
+int run_consume_message(const ConsumeMessageOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

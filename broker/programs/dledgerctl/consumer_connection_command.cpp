@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/consumer_connection_command.h"
 
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -14,10 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-struct ConsumerConnectionOptions {
-  BrokerCommonOptions common;
-  std::string group;
-};
+}  // namespace
 
 int run_consumer_connection(const ConsumerConnectionOptions& options, std::ostream& out,
                             std::ostream& err) {
@@ -99,21 +95,6 @@ int run_consumer_connection(const ConsumerConnectionOptions& options, std::ostre
     out << render_columns(subscriptions);
   }
   return every_group_answered ? kExitOk : kExitFailed;
-}
-
-}  // namespace
-
-void add_consumer_connection_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<ConsumerConnectionOptions>();
-  CLI::App* command = app.add_subcommand(
-      "consumerConnection", "Live clients of a consumer group and what they subscribe to");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-g,--group", options->group, "Consumer group")->required();
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_consumer_connection(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -14,12 +14,20 @@
 // names it), 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_consumer_connection_command(CLI::App& app, CommandAction& action);
+struct ConsumerConnectionOptions {
+  BrokerCommonOptions common;
+  std::string group;
+};
+
+int run_consumer_connection(const ConsumerConnectionOptions& options, std::ostream& out,
+                            std::ostream& err);
 
 }  // namespace dledger::ctl

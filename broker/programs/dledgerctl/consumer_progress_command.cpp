@@ -1,7 +1,6 @@
 #include "broker/programs/dledgerctl/consumer_progress_command.h"
 
 #include <algorithm>
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -13,12 +12,6 @@ namespace dledger::ctl {
 namespace {
 
 using nlohmann::json;
-
-struct ConsumerProgressOptions {
-  BrokerCommonOptions common;
-  std::string group;
-  std::string topic;  // "" = every topic the group has offsets on
-};
 
 // The broker groups to ask: the topic's route, or every group the name servers know.
 Result<std::vector<remoting::BrokerData>> brokers_to_ask(RemotingSession& session,
@@ -35,6 +28,8 @@ Result<std::vector<remoting::BrokerData>> brokers_to_ask(RemotingSession& sessio
   for (const auto& [name, data] : info->broker_addr_table) out.push_back(data);
   return out;
 }
+
+}  // namespace
 
 int run_consumer_progress(const ConsumerProgressOptions& options, std::ostream& out,
                           std::ostream& err) {
@@ -97,22 +92,6 @@ int run_consumer_progress(const ConsumerProgressOptions& options, std::ostream& 
     out << render_columns(table) << "\nDiff Total: " << diff_total << "\n";
   }
   return every_group_answered ? kExitOk : kExitFailed;
-}
-
-}  // namespace
-
-void add_consumer_progress_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<ConsumerProgressOptions>();
-  CLI::App* command = app.add_subcommand(
-      "consumerProgress", "Committed offsets of a consumer group against each queue's max offset");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-g,--group", options->group, "Consumer group")->required();
-  command->add_option("-t,--topic", options->topic, "Only this topic");
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_consumer_progress(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -14,12 +14,21 @@
 // still printed) or the topic is unknown, 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_consumer_progress_command(CLI::App& app, CommandAction& action);
+struct ConsumerProgressOptions {
+  BrokerCommonOptions common;
+  std::string group;
+  std::string topic;  // "" = every topic the group has offsets on
+};
+
+int run_consumer_progress(const ConsumerProgressOptions& options, std::ostream& out,
+                          std::ostream& err);
 
 }  // namespace dledger::ctl

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <limits>
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -12,14 +11,6 @@
 
 namespace dledger::ctl {
 namespace {
-
-struct GetOptions {
-  std::string peers;
-  std::vector<std::uint64_t> indexes;
-  bool raw = false;
-  bool json = false;
-  int timeout_ms = 10000;
-};
 
 const char* type_name(raft::EntryType type) {
   switch (type) {
@@ -32,6 +23,8 @@ const char* type_name(raft::EntryType type) {
   }
   return "unknown";
 }
+
+}  // namespace
 
 int run_get(GetOptions options, std::ostream& out, std::ostream& err) {
   if (options.peers.empty()) {
@@ -67,28 +60,6 @@ int run_get(GetOptions options, std::ostream& out, std::ostream& err) {
     }
   }
   return kExitOk;
-}
-
-}  // namespace
-
-void add_get_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<GetOptions>();
-  CLI::App* command = app.add_subcommand("get", "Read committed entries by index");
-  command->add_option("--peers", options->peers,
-                      "Client addresses n0-host:port;... (default $DLEDGER_PEERS or "
-                      "n0-127.0.0.1:20911)");
-  command->add_flag("--raw", options->raw, "Print the entry bytes only");
-  command->add_flag("--json", options->json, "JSON output");
-  command->add_option("--timeout-ms", options->timeout_ms, "Deadline per read, with retries")
-      ->check(CLI::PositiveNumber);
-  command->add_option("index", options->indexes, "Indexes to read (>= 1)")
-      ->required()
-      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_get(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -5,12 +5,22 @@
 // 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
 namespace dledger::ctl {
 
-void add_get_command(CLI::App& app, CommandAction& action);
+struct GetOptions {
+  std::string peers;
+  std::vector<std::uint64_t> indexes;
+  bool raw = false;
+  bool json = false;
+  int timeout_ms = 10000;
+};
+
+int run_get(GetOptions options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

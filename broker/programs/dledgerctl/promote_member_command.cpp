@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/promote_member_command.h"
 
-#include <memory>
 #include <ostream>
 
 namespace dledger::ctl {
@@ -8,12 +7,9 @@ namespace {
 
 constexpr int kMutationTimeoutMs = 15000;
 
-struct Options {
-  CommonOptions common;
-  std::string id;
-};
+}  // namespace
 
-int run(const Options& options, std::ostream& out, std::ostream& err) {
+int run_promote_member(const PromoteMemberOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();
   if (!addresses.ok()) {
     err << "dledgerctl promoteMember: " << addresses.error().message << "\n";
@@ -24,18 +20,6 @@ int run(const Options& options, std::ostream& out, std::ostream& err) {
   auto result = first_answer<admin::ChangeResult>(
       *addresses, [&](const std::string& admin) { return client.promote(admin, options.id); });
   return finish_change(options.common, result, "promoted " + options.id, out, err);
-}
-
-}  // namespace
-
-void add_promote_member_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<Options>();
-  CLI::App* command = app.add_subcommand("promoteMember", "Turn a learner into a voter");
-  add_common_options(*command, options->common);
-  command->add_option("--id", options->id, "Member id, e.g. n3")->required();
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) { return run(*options, out, err); };
-  });
 }
 
 }  // namespace dledger::ctl

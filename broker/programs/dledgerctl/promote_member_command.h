@@ -4,12 +4,18 @@
 // --json).
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
 namespace dledger::ctl {
 
-void add_promote_member_command(CLI::App& app, CommandAction& action);
+struct PromoteMemberOptions {
+  CommonOptions common;
+  std::string id;
+};
+
+int run_promote_member(const PromoteMemberOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

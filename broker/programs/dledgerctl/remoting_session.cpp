@@ -48,14 +48,6 @@ Result<std::vector<std::string>> BrokerCommonOptions::namesrv_addresses() const 
   return unique;
 }
 
-void add_broker_common_options(CLI::App& command, BrokerCommonOptions& options) {
-  command.add_option("-n,--namesrv", options.namesrv,
-                     "Name servers host:port;host:port (default $NAMESRV_ADDR or 127.0.0.1:9876)");
-  command.add_option("--timeout-ms", options.timeout_ms, "Per-request timeout in milliseconds")
-      ->check(CLI::PositiveNumber);
-  command.add_flag("--json", options.json, "Print JSON instead of text");
-}
-
 std::string response_code_text(std::int32_t code) {
   static const std::map<std::int32_t, const char*> names = {
       {resp::kSuccess, "SUCCESS"},

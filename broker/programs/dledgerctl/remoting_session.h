@@ -17,8 +17,6 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "broker/base/result.h"
 #include "broker/frontend/remoting_client.h"
 #include "broker/programs/dledgerctl/cli_common.h"
@@ -40,9 +38,6 @@ struct BrokerCommonOptions {
   Result<std::vector<std::string>> namesrv_addresses() const;
   std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(timeout_ms); }
 };
-
-// Adds -n/--namesrv, --timeout-ms and --json.
-void add_broker_common_options(CLI::App& command, BrokerCommonOptions& options);
 
 // "SERVICE_NOT_AVAILABLE(14)"-style name of a response code (number only when unknown).
 std::string response_code_text(std::int32_t code);

@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/remove_member_command.h"
 
-#include <memory>
 #include <ostream>
 
 namespace dledger::ctl {
@@ -8,12 +7,9 @@ namespace {
 
 constexpr int kMutationTimeoutMs = 15000;
 
-struct Options {
-  CommonOptions common;
-  std::string id;
-};
+}  // namespace
 
-int run(const Options& options, std::ostream& out, std::ostream& err) {
+int run_remove_member(const RemoveMemberOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();
   if (!addresses.ok()) {
     err << "dledgerctl removeMember: " << addresses.error().message << "\n";
@@ -25,19 +21,6 @@ int run(const Options& options, std::ostream& out, std::ostream& err) {
     return client.remove_member(admin, options.id);
   });
   return finish_change(options.common, result, "removed " + options.id, out, err);
-}
-
-}  // namespace
-
-void add_remove_member_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<Options>();
-  CLI::App* command =
-      app.add_subcommand("removeMember", "Remove a voter or learner from the group");
-  add_common_options(*command, options->common);
-  command->add_option("--id", options->id, "Member id, e.g. n3")->required();
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) { return run(*options, out, err); };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -3,12 +3,18 @@
 // Prints the committed configuration entry's index and term (or {"index","term"} with --json).
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
 namespace dledger::ctl {
 
-void add_remove_member_command(CLI::App& app, CommandAction& action);
+struct RemoveMemberOptions {
+  CommonOptions common;
+  std::string id;
+};
+
+int run_remove_member(const RemoveMemberOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

@@ -1,7 +1,6 @@
 #include "broker/programs/dledgerctl/send_message_command.h"
 
 #include <chrono>
-#include <memory>
 #include <ostream>
 #include <random>
 #include <set>
@@ -19,17 +18,6 @@ namespace dledger::ctl {
 namespace {
 
 namespace resp = remoting::response_code;
-
-struct SendMessageOptions {
-  BrokerCommonOptions common;
-  std::string topic;
-  std::string body;
-  std::string tags;
-  std::string keys;
-  std::string group = "dledgerctl_producer";
-  int count = 1;
-  int retries = 2;
-};
 
 struct WritableQueue {
   std::string broker_name;
@@ -61,6 +49,8 @@ bool retriable(const Error& error) {
   // invoke_ok maps the retriable response codes and network failures to these.
   return error.code != ErrorCode::kInvalidArgument;
 }
+
+}  // namespace
 
 int run_send_message(const SendMessageOptions& options, std::ostream& out, std::ostream& err) {
   if (Status valid = remoting::validate_topic_name(options.topic, "-t"); !valid.ok()) {
@@ -160,29 +150,6 @@ int run_send_message(const SendMessageOptions& options, std::ostream& out, std::
     if (!sent) return report_error(err, last_error);
   }
   return kExitOk;
-}
-
-}  // namespace
-
-void add_send_message_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<SendMessageOptions>();
-  CLI::App* command =
-      app.add_subcommand("sendMessage", "Send a message to a topic (quick produce check)");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-t,--topic", options->topic, "Topic")->required();
-  command->add_option("-p,--body", options->body, "Message body")->required();
-  command->add_option("--tags", options->tags, "TAGS property");
-  command->add_option("--keys", options->keys, "KEYS property (space separated keys)");
-  command->add_option("--group", options->group, "Producer group [dledgerctl_producer]");
-  command->add_option("--count", options->count, "Send the message this many times [1]")
-      ->check(CLI::Range(1, 1000000));
-  command->add_option("--retries", options->retries, "Retries per message [2]")
-      ->check(CLI::Range(0, 100));
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_send_message(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -12,12 +12,25 @@
 // names the address and the broker's answer), 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_send_message_command(CLI::App& app, CommandAction& action);
+struct SendMessageOptions {
+  BrokerCommonOptions common;
+  std::string topic;
+  std::string body;
+  std::string tags;
+  std::string keys;
+  std::string group = "dledgerctl_producer";
+  int count = 1;
+  int retries = 2;
+};
+
+int run_send_message(const SendMessageOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

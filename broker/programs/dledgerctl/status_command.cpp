@@ -1,7 +1,6 @@
 #include "broker/programs/dledgerctl/status_command.h"
 
 #include <algorithm>
-#include <memory>
 #include <ostream>
 #include <sstream>
 
@@ -13,10 +12,6 @@ namespace dledger::ctl {
 namespace {
 
 constexpr int kStatusTimeoutMs = 5000;
-
-struct StatusOptions {
-  CommonOptions common;
-};
 
 // The answer of the leader with the highest term, if any replica claims to lead.
 const admin::ReplicaStatus* find_leader(const std::vector<StatusAnswer>& answers) {
@@ -40,6 +35,8 @@ std::string or_dash(const std::string& text) {
   return text.empty() ? "-" : text;
 }
 
+}  // namespace
+
 int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();
   if (!addresses.ok()) {
@@ -59,8 +56,6 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
   out << (options.common.json ? render_status_json(answers) : render_status_table(answers));
   return all_answered ? kExitOk : kExitFailed;
 }
-
-}  // namespace
 
 std::string render_status_table(const std::vector<StatusAnswer>& answers) {
   const admin::ReplicaStatus* leader = find_leader(answers);
@@ -96,17 +91,6 @@ std::string render_status_json(const std::vector<StatusAnswer>& answers) {
     }
   }
   return array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-void add_status_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<StatusOptions>();
-  CLI::App* command = app.add_subcommand("status", "Show the status of every given replica");
-  add_common_options(*command, options->common);
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_status(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

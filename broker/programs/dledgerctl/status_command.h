@@ -7,10 +7,9 @@
 // {"admin","error","message"}). Exit 0 when every replica answered, else 1.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "broker/admin/admin_backend.h"
 #include "broker/base/result.h"
@@ -23,7 +22,11 @@ struct StatusAnswer {
   Result<admin::ReplicaStatus> status;
 };
 
-void add_status_command(CLI::App& app, CommandAction& action);
+struct StatusOptions {
+  CommonOptions common;
+};
+
+int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err);
 
 // The text table, header included (pure; used by the command and its tests).
 std::string render_status_table(const std::vector<StatusAnswer>& answers);

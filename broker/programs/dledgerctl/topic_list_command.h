@@ -3,12 +3,18 @@
 // Exit 0 on an answer, 1 when no name server answered (stderr names each), 2 for bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_topic_list_command(CLI::App& app, CommandAction& action);
+struct TopicListOptions {
+  BrokerCommonOptions common;
+};
+
+int run_topic_list(const TopicListOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

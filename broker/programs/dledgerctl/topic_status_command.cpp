@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/topic_status_command.h"
 
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -13,10 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-struct TopicStatusOptions {
-  BrokerCommonOptions common;
-  std::string topic;
-};
+}  // namespace
 
 int run_topic_status(const TopicStatusOptions& options, std::ostream& out, std::ostream& err) {
   auto namesrvs = options.common.namesrv_addresses();
@@ -67,21 +63,6 @@ int run_topic_status(const TopicStatusOptions& options, std::ostream& out, std::
     out << render_columns(table);
   }
   return every_group_answered ? kExitOk : kExitFailed;
-}
-
-}  // namespace
-
-void add_topic_status_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<TopicStatusOptions>();
-  CLI::App* command =
-      app.add_subcommand("topicStatus", "Min and max offset of every queue of a topic");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-t,--topic", options->topic, "Topic")->required();
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_topic_status(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

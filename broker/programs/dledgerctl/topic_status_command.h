@@ -11,12 +11,19 @@
 // flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_topic_status_command(CLI::App& app, CommandAction& action);
+struct TopicStatusOptions {
+  BrokerCommonOptions common;
+  std::string topic;
+};
+
+int run_topic_status(const TopicStatusOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

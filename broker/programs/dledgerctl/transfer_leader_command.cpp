@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/transfer_leader_command.h"
 
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -12,13 +11,7 @@ namespace {
 
 constexpr int kMutationTimeoutMs = 15000;
 
-struct TransferOptions {
-  CommonOptions common;
-  std::string to;
-  bool if_leader = false;
-};
-
-void print_result(const TransferOptions& options, const admin::TransferResult& result,
+void print_result(const TransferLeaderOptions& options, const admin::TransferResult& result,
                   std::ostream& out) {
   if (options.common.json) {
     out << admin::transfer_to_json(result).dump() << "\n";
@@ -27,7 +20,7 @@ void print_result(const TransferOptions& options, const admin::TransferResult& r
   }
 }
 
-void print_skipped(const TransferOptions& options, const std::string& address,
+void print_skipped(const TransferLeaderOptions& options, const std::string& address,
                    const std::string& why, std::ostream& out) {
   if (options.common.json) {
     out << nlohmann::json{{"skipped", true}, {"admin", address}, {"reason", why}}.dump() << "\n";
@@ -36,8 +29,8 @@ void print_skipped(const TransferOptions& options, const std::string& address,
   }
 }
 
-int run_if_leader(const TransferOptions& options, const std::string& address, std::ostream& out,
-                  std::ostream& err) {
+int run_if_leader(const TransferLeaderOptions& options, const std::string& address,
+                  std::ostream& out, std::ostream& err) {
   admin::AdminClientOptions client_options = options.common.client_options(kMutationTimeoutMs);
   client_options.follow_leader = false;
   admin::AdminClient client(client_options);
@@ -60,7 +53,10 @@ int run_if_leader(const TransferOptions& options, const std::string& address, st
   return kExitOk;
 }
 
-int run_transfer(const TransferOptions& options, std::ostream& out, std::ostream& err) {
+}  // namespace
+
+int run_transfer_leader(const TransferLeaderOptions& options, std::ostream& out,
+                        std::ostream& err) {
   auto addresses = options.common.addresses();
   if (!addresses.ok()) {
     err << "dledgerctl transferLeader: " << addresses.error().message << "\n";
@@ -87,22 +83,6 @@ int run_transfer(const TransferOptions& options, std::ostream& out, std::ostream
   if (!result.ok()) return report_error(err, result.error());
   print_result(options, *result, out);
   return kExitOk;
-}
-
-}  // namespace
-
-void add_transfer_leader_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<TransferOptions>();
-  CLI::App* command = app.add_subcommand("transferLeader", "Move leadership to another voter");
-  add_common_options(*command, options->common);
-  command->add_option("--to", options->to, "New leader id (default: any caught-up voter)");
-  command->add_flag("--if-leader", options->if_leader,
-                    "Only if the addressed replica leads now; exit 0 otherwise (preStop)");
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_transfer(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

@@ -8,12 +8,19 @@
 // answer to the leader once.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
 
 namespace dledger::ctl {
 
-void add_transfer_leader_command(CLI::App& app, CommandAction& action);
+struct TransferLeaderOptions {
+  CommonOptions common;
+  std::string to;
+  bool if_leader = false;
+};
+
+int run_transfer_leader(const TransferLeaderOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl

@@ -1,6 +1,5 @@
 #include "broker/programs/dledgerctl/update_topic_command.h"
 
-#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -12,20 +11,12 @@
 namespace dledger::ctl {
 namespace {
 
-struct UpdateTopicOptions {
-  BrokerCommonOptions common;
-  std::string topic;
-  int read_queues = 8;
-  int write_queues = 8;
-  int perm = 6;
-  std::string broker_address;
-  std::string cluster;
-};
-
 struct Target {
   std::string broker_name;  // "" when given by -b
   std::string address;
 };
+
+}  // namespace
 
 int run_update_topic(const UpdateTopicOptions& options, std::ostream& out, std::ostream& err) {
   if (Status valid = remoting::validate_topic_name(options.topic, "-t"); !valid.ok()) {
@@ -107,29 +98,6 @@ int run_update_topic(const UpdateTopicOptions& options, std::ostream& out, std::
     }
   }
   return exit_code;
-}
-
-}  // namespace
-
-void add_update_topic_command(CLI::App& app, CommandAction& action) {
-  auto options = std::make_shared<UpdateTopicOptions>();
-  CLI::App* command =
-      app.add_subcommand("updateTopic", "Create or update a topic on one broker or a cluster");
-  add_broker_common_options(*command, options->common);
-  command->add_option("-t,--topic", options->topic, "Topic name")->required();
-  command->add_option("-r,--read-queues", options->read_queues, "Read queue count [8]")
-      ->check(CLI::Range(1, 1024));
-  command->add_option("-w,--write-queues", options->write_queues, "Write queue count [8]")
-      ->check(CLI::Range(1, 1024));
-  command->add_option("-p,--perm", options->perm, "Permission bits: 2 write, 4 read [6]")
-      ->check(CLI::Range(0, 7));
-  command->add_option("-b,--broker", options->broker_address, "Broker remoting address host:port");
-  command->add_option("-c,--cluster", options->cluster, "Cluster name (every broker group)");
-  command->callback([options, &action] {
-    action = [options](std::ostream& out, std::ostream& err) {
-      return run_update_topic(*options, out, err);
-    };
-  });
 }
 
 }  // namespace dledger::ctl

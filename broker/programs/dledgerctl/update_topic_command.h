@@ -10,12 +10,24 @@
 // answer), 2 for bad flags (also: a topic name RocketMQ would refuse).
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <string>
 
 #include "broker/programs/dledgerctl/cli_common.h"
+#include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
 
-void add_update_topic_command(CLI::App& app, CommandAction& action);
+struct UpdateTopicOptions {
+  BrokerCommonOptions common;
+  std::string topic;
+  int read_queues = 8;
+  int write_queues = 8;
+  int perm = 6;
+  std::string broker_address;
+  std::string cluster;
+};
+
+int run_update_topic(const UpdateTopicOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace dledger::ctl
