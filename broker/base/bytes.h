@@ -28,6 +28,12 @@ class ByteWriter {
   void i32(std::int32_t v) { put(static_cast<std::uint32_t>(v), 4); }
   void i64(std::int64_t v) { put(static_cast<std::uint64_t>(v), 8); }
   void bytes(std::string_view b) { out_->append(b.data(), b.size()); }
+  // u16 length prefix followed by the bytes. Precondition: b.size() <= 65535 (the callers'
+  // validation bounds every such field far below that).
+  void blob16(std::string_view b) {
+    u16(static_cast<std::uint16_t>(b.size()));
+    bytes(b);
+  }
   // u32 length prefix followed by the bytes.
   void blob32(std::string_view b) {
     u32(static_cast<std::uint32_t>(b.size()));
@@ -79,6 +85,8 @@ class ByteReader {
     pos_ += n;
     return v;
   }
+  // u16 length prefix followed by the bytes; fails if the length exceeds the input.
+  std::string_view blob16() { return bytes(u16()); }
   // u32 length prefix followed by the bytes; fails if the length exceeds `max_len` or the input.
   std::string_view blob32(std::size_t max_len = SIZE_MAX) {
     std::uint32_t n = u32();

@@ -41,6 +41,11 @@ inline Error make_error(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
 }
 
+// make_error(ErrorCode::kInvalidArgument, message): a bad input, named in the message.
+inline Error invalid_argument(std::string message) {
+  return make_error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
 template <typename T>
 class [[nodiscard]] Result {
  public:

@@ -1,11 +1,11 @@
 #include "broker/remoting/admin_stats.h"
 
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "broker/remoting/codes.h"
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
@@ -13,9 +13,6 @@ namespace dledger::remoting {
 namespace {
 
 using nlohmann::json;
-
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
 
 std::string message_queue_key(const MessageQueueId& mq) {
   std::string out = "{\"brokerName\":";

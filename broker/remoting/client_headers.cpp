@@ -1,19 +1,10 @@
 #include "broker/remoting/client_headers.h"
 
-#include <limits>
-
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
-
-namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-
-}  // namespace
 
 Result<UnregisterClientRequest> parse_unregister_client_request(const RemotingCommand& cmd) {
   if (Status s = expect_request_code(cmd, {request_code::kUnregisterClient}); !s.ok())

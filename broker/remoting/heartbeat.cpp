@@ -1,8 +1,8 @@
 #include "broker/remoting/heartbeat.h"
 
 #include <algorithm>
-#include <limits>
 
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
@@ -10,11 +10,6 @@ namespace dledger::remoting {
 using nlohmann::json;
 
 namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
 
 std::string index_path(std::string_view base, const char* key, std::size_t i) {
   std::string path(base);

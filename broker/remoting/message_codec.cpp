@@ -13,9 +13,6 @@ namespace dledger::remoting {
 
 namespace {
 
-Error invalid(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
 Error corruption(std::string message) {
   return make_error(ErrorCode::kCorruption, std::move(message));
 }
@@ -37,12 +34,12 @@ int hex_value(char c) {
 
 Status check_host(const HostAddress& host, bool sys_flag_v6, const char* name) {
   if (!host.valid()) {
-    return invalid(std::string(name) + " address has " + std::to_string(host.ip.size()) +
-                   " bytes, expected 4 (IPv4) or 16 (IPv6)");
+    return invalid_argument(std::string(name) + " address has " + std::to_string(host.ip.size()) +
+                            " bytes, expected 4 (IPv4) or 16 (IPv6)");
   }
   if (host.is_ipv6() != sys_flag_v6) {
-    return invalid(std::string(name) + " is " + (host.is_ipv6() ? "IPv6" : "IPv4") +
-                   " but the sysFlag IPv6 bit is " + (sys_flag_v6 ? "set" : "clear"));
+    return invalid_argument(std::string(name) + " is " + (host.is_ipv6() ? "IPv6" : "IPv4") +
+                            " but the sysFlag IPv6 bit is " + (sys_flag_v6 ? "set" : "clear"));
   }
   return Status::ok_status();
 }
@@ -62,12 +59,12 @@ HostAddress HostAddress::ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, int32_
 Result<HostAddress> HostAddress::parse(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) {
-    return invalid("address " + quote_for_error(text) + " has no ':port'");
+    return invalid_argument("address " + quote_for_error(text) + " has no ':port'");
   }
   std::string_view host_part = text.substr(0, colon);
   auto port = parse_decimal_int(text.substr(colon + 1));
   if (!port || *port < 0 || *port > 65535) {
-    return invalid("address " + quote_for_error(text) + " has an invalid port");
+    return invalid_argument("address " + quote_for_error(text) + " has an invalid port");
   }
   HostAddress host;
   host.port = static_cast<int32_t>(*port);
@@ -76,14 +73,14 @@ Result<HostAddress> HostAddress::parse(std::string_view text) {
     ip_text = std::string(host_part.substr(1, host_part.size() - 2));
     unsigned char buf[16];
     if (inet_pton(AF_INET6, ip_text.c_str(), buf) != 1) {
-      return invalid("address " + quote_for_error(text) + " has an invalid IPv6 host");
+      return invalid_argument("address " + quote_for_error(text) + " has an invalid IPv6 host");
     }
     host.ip.assign(reinterpret_cast<const char*>(buf), 16);
     return host;
   }
   unsigned char buf[4];
   if (inet_pton(AF_INET, ip_text.c_str(), buf) != 1) {
-    return invalid("address " + quote_for_error(text) + " has an invalid IPv4 host");
+    return invalid_argument("address " + quote_for_error(text) + " has an invalid IPv4 host");
   }
   host.ip.assign(reinterpret_cast<const char*>(buf), 4);
   return host;
@@ -130,17 +127,18 @@ Status append_message_record(const MessageRecord& record, std::string* out) {
                             (record.sys_flag & message_sys_flag::kStoreHostV6) != 0, "store host");
   if (!store.ok()) return store;
   if (record.topic.size() > kMaxTopicBytes) {
-    return invalid("topic " + quote_for_error(record.topic) + " has " +
-                   std::to_string(record.topic.size()) + " bytes, more than " +
-                   std::to_string(kMaxTopicBytes));
+    return invalid_argument("topic " + quote_for_error(record.topic) + " has " +
+                            std::to_string(record.topic.size()) + " bytes, more than " +
+                            std::to_string(kMaxTopicBytes));
   }
   if (record.properties.size() > kMaxPropertiesBytes) {
-    return invalid("message properties have " + std::to_string(record.properties.size()) +
-                   " bytes, more than " + std::to_string(kMaxPropertiesBytes));
+    return invalid_argument("message properties have " + std::to_string(record.properties.size()) +
+                            " bytes, more than " + std::to_string(kMaxPropertiesBytes));
   }
   std::size_t total = message_record_size(record);
   if (total > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
-    return invalid("message record of " + std::to_string(total) + " bytes exceeds INT32_MAX");
+    return invalid_argument("message record of " + std::to_string(total) +
+                            " bytes exceeds INT32_MAX");
   }
   out->reserve(out->size() + total);
   ByteWriter w(out, Endian::kBig);
@@ -178,8 +176,8 @@ Result<std::string> encode_message_record(const MessageRecord& record) {
 
 Result<MessageRecord> decode_message_record(std::string_view bytes, std::size_t* record_bytes) {
   if (bytes.size() < 8) {
-    return invalid("message record: " + std::to_string(bytes.size()) +
-                   " bytes, too short for TOTALSIZE and MAGICCODE");
+    return invalid_argument("message record: " + std::to_string(bytes.size()) +
+                            " bytes, too short for TOTALSIZE and MAGICCODE");
   }
   ByteReader head(bytes, Endian::kBig);
   int32_t total_size = head.i32();
@@ -193,8 +191,8 @@ Result<MessageRecord> decode_message_record(std::string_view bytes, std::size_t*
                       " smaller than the minimum " + std::to_string(kMessageRecordFixedBytesIpv4));
   }
   if (static_cast<std::size_t>(total_size) > bytes.size()) {
-    return invalid("message record: TOTALSIZE " + std::to_string(total_size) + " exceeds the " +
-                   std::to_string(bytes.size()) + " bytes available");
+    return invalid_argument("message record: TOTALSIZE " + std::to_string(total_size) +
+                            " exceeds the " + std::to_string(bytes.size()) + " bytes available");
   }
   ByteReader r(bytes.substr(0, static_cast<std::size_t>(total_size)), Endian::kBig);
   r.i32();
@@ -296,8 +294,9 @@ std::string offset_msg_id(const MessageRecord& record) {
 
 Result<OffsetMsgId> decode_offset_msg_id(std::string_view msg_id) {
   if (msg_id.size() != 32 && msg_id.size() != 56) {
-    return invalid("offset msgId " + quote_for_error(msg_id) + " has " +
-                   std::to_string(msg_id.size()) + " characters, expected 32 (IPv4) or 56 (IPv6)");
+    return invalid_argument("offset msgId " + quote_for_error(msg_id) + " has " +
+                            std::to_string(msg_id.size()) +
+                            " characters, expected 32 (IPv4) or 56 (IPv6)");
   }
   std::string raw;
   raw.reserve(msg_id.size() / 2);
@@ -305,8 +304,8 @@ Result<OffsetMsgId> decode_offset_msg_id(std::string_view msg_id) {
     int hi = hex_value(msg_id[i]);
     int lo = hex_value(msg_id[i + 1]);
     if (hi < 0 || lo < 0) {
-      return invalid("offset msgId " + quote_for_error(msg_id) + " has a non-hex character at " +
-                     std::to_string(hi < 0 ? i : i + 1));
+      return invalid_argument("offset msgId " + quote_for_error(msg_id) +
+                              " has a non-hex character at " + std::to_string(hi < 0 ? i : i + 1));
     }
     raw.push_back(static_cast<char>((hi << 4) | lo));
   }
@@ -322,14 +321,14 @@ Result<OffsetMsgId> decode_offset_msg_id(std::string_view msg_id) {
 // ---- batch body ----
 
 Result<std::vector<BatchMessage>> decode_batch_body(std::string_view body) {
-  if (body.empty()) return invalid("batch body is empty");
+  if (body.empty()) return invalid_argument("batch body is empty");
   constexpr std::size_t kFixed = 4 + 4 + 4 + 4 + 4 + 2;
   std::vector<BatchMessage> messages;
   std::size_t pos = 0;
   while (pos < body.size()) {
     auto fail = [&](const std::string& what) {
-      return invalid("batch message " + std::to_string(messages.size()) + " at byte " +
-                     std::to_string(pos) + ": " + what);
+      return invalid_argument("batch message " + std::to_string(messages.size()) + " at byte " +
+                              std::to_string(pos) + ": " + what);
     };
     std::string_view rest = body.substr(pos);
     if (rest.size() < kFixed) {
@@ -374,13 +373,13 @@ Result<std::string> encode_batch_body(const std::vector<BatchMessage>& messages)
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const BatchMessage& m = messages[i];
     if (m.properties.size() > kMaxPropertiesBytes) {
-      return invalid("batch message " + std::to_string(i) + ": properties have " +
-                     std::to_string(m.properties.size()) + " bytes, more than " +
-                     std::to_string(kMaxPropertiesBytes));
+      return invalid_argument("batch message " + std::to_string(i) + ": properties have " +
+                              std::to_string(m.properties.size()) + " bytes, more than " +
+                              std::to_string(kMaxPropertiesBytes));
     }
     std::size_t total = 4 + 4 + 4 + 4 + 4 + m.body.size() + 2 + m.properties.size();
     if (total > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
-      return invalid("batch message " + std::to_string(i) + " exceeds INT32_MAX bytes");
+      return invalid_argument("batch message " + std::to_string(i) + " exceeds INT32_MAX bytes");
     }
     w.i32(static_cast<int32_t>(total));
     w.i32(0);

@@ -1,17 +1,9 @@
 #include "broker/remoting/offset_headers.h"
 
-#include <limits>
-
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 
 namespace dledger::remoting {
-
-namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-
-}  // namespace
 
 Result<QueryConsumerOffsetRequest> parse_query_consumer_offset_request(const RemotingCommand& cmd) {
   if (Status s = expect_request_code(cmd, {request_code::kQueryConsumerOffset}); !s.ok())

@@ -1,16 +1,9 @@
 #include "broker/remoting/pull_header.h"
 
-#include <limits>
-
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 
 namespace dledger::remoting {
-
-namespace {
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
-}  // namespace
 
 Result<PullMessageRequest> parse_pull_message_request(const RemotingCommand& cmd) {
   if (cmd.code != request_code::kPullMessage) {

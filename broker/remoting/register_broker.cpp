@@ -1,22 +1,12 @@
 #include "broker/remoting/register_broker.h"
 
-#include <limits>
-
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
-
-}  // namespace
 
 Result<RegisterBrokerRequest> parse_register_broker_request(const RemotingCommand& cmd) {
   if (cmd.code != request_code::kRegisterBroker) {

@@ -14,10 +14,6 @@ namespace {
 
 constexpr std::size_t kMinBinaryHeaderBytes = 2 + 1 + 2 + 4 + 4 + 4 + 4;
 
-Error invalid(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
 // ---- JSON header ----
 
 }  // namespace
@@ -43,7 +39,8 @@ namespace {
 Status read_json_int32(const json& header, const char* key, bool required, int32_t* out) {
   auto it = header.find(key);
   if (it == header.end() || it->is_null()) {
-    if (required) return invalid(std::string("JSON header: missing required field '") + key + "'");
+    if (required)
+      return invalid_argument(std::string("JSON header: missing required field '") + key + "'");
     return Status::ok_status();
   }
   auto value =
@@ -60,8 +57,9 @@ Result<std::string> ext_value_to_string(const std::string& key, const json& valu
   if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
   if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
   if (value.is_number_float()) return dump_json(value);
-  return invalid("JSON header: extFields value for key " + quote_for_error(key) +
-                 " must be a string, number or boolean, got " + std::string(json_type_name(value)));
+  return invalid_argument("JSON header: extFields value for key " + quote_for_error(key) +
+                          " must be a string, number or boolean, got " +
+                          std::string(json_type_name(value)));
 }
 
 }  // namespace
@@ -71,7 +69,8 @@ Result<RemotingCommand> decode_json_header_general(std::string_view text) {
   if (!parsed.ok()) return parsed.error();
   const json& header = *parsed;
   if (!header.is_object()) {
-    return invalid("JSON header: expected an object, got " + std::string(json_type_name(header)));
+    return invalid_argument("JSON header: expected an object, got " +
+                            std::string(json_type_name(header)));
   }
   RemotingCommand cmd;
   cmd.serialize_type = SerializeType::kJson;
@@ -93,15 +92,15 @@ Result<RemotingCommand> decode_json_header_general(std::string_view text) {
   }
   if (auto it = header.find("remark"); it != header.end() && !it->is_null()) {
     if (!it->is_string()) {
-      return invalid("JSON header field 'remark' must be a string, got " +
-                     std::string(json_type_name(*it)));
+      return invalid_argument("JSON header field 'remark' must be a string, got " +
+                              std::string(json_type_name(*it)));
     }
     cmd.remark = it->get<std::string>();
   }
   if (auto it = header.find("extFields"); it != header.end() && !it->is_null()) {
     if (!it->is_object()) {
-      return invalid("JSON header field 'extFields' must be an object, got " +
-                     std::string(json_type_name(*it)));
+      return invalid_argument("JSON header field 'extFields' must be an object, got " +
+                              std::string(json_type_name(*it)));
     }
     for (const auto& [key, value] : it->items()) {
       if (value.is_null()) continue;
@@ -131,11 +130,12 @@ Result<std::string> encode_binary_header(const RemotingCommand& cmd) {
   constexpr int32_t kI16Min = std::numeric_limits<int16_t>::min();
   constexpr int32_t kI16Max = std::numeric_limits<int16_t>::max();
   if (cmd.code < kI16Min || cmd.code > kI16Max) {
-    return invalid("binary header: code " + std::to_string(cmd.code) + " does not fit in i16");
+    return invalid_argument("binary header: code " + std::to_string(cmd.code) +
+                            " does not fit in i16");
   }
   if (cmd.version < kI16Min || cmd.version > kI16Max) {
-    return invalid("binary header: version " + std::to_string(cmd.version) +
-                   " does not fit in i16");
+    return invalid_argument("binary header: version " + std::to_string(cmd.version) +
+                            " does not fit in i16");
   }
   std::string out;
   ByteWriter w(&out, Endian::kBig);
@@ -145,7 +145,8 @@ Result<std::string> encode_binary_header(const RemotingCommand& cmd) {
   w.i32(cmd.opaque);
   w.i32(cmd.flag);
   if (cmd.remark && !cmd.remark->empty()) {
-    if (cmd.remark->size() > kMaxHeaderBytes) return invalid("binary header: remark too long");
+    if (cmd.remark->size() > kMaxHeaderBytes)
+      return invalid_argument("binary header: remark too long");
     w.i32(static_cast<int32_t>(cmd.remark->size()));
     w.bytes(*cmd.remark);
   } else {
@@ -155,19 +156,19 @@ Result<std::string> encode_binary_header(const RemotingCommand& cmd) {
   w.i32(0);
   for (const auto& [key, value] : cmd.ext_fields) {
     if (key.size() > static_cast<std::size_t>(kI16Max)) {
-      return invalid("binary header: extFields key of " + std::to_string(key.size()) +
-                     " bytes exceeds 32767");
+      return invalid_argument("binary header: extFields key of " + std::to_string(key.size()) +
+                              " bytes exceeds 32767");
     }
     if (value.size() > kMaxHeaderBytes) {
-      return invalid("binary header: extFields value for key " + quote_for_error(key) +
-                     " too long (" + std::to_string(value.size()) + " bytes)");
+      return invalid_argument("binary header: extFields value for key " + quote_for_error(key) +
+                              " too long (" + std::to_string(value.size()) + " bytes)");
     }
     w.i16(static_cast<int16_t>(key.size()));
     w.bytes(key);
     w.i32(static_cast<int32_t>(value.size()));
     w.bytes(value);
     if (out.size() > kMaxHeaderBytes) {
-      return invalid("binary header: extFields exceed the 24-bit header length limit");
+      return invalid_argument("binary header: extFields exceed the 24-bit header length limit");
     }
   }
   w.patch_u32(ext_len_pos, static_cast<uint32_t>(out.size() - ext_len_pos - 4));
@@ -176,8 +177,9 @@ Result<std::string> encode_binary_header(const RemotingCommand& cmd) {
 
 Result<RemotingCommand> decode_binary_header(std::string_view header) {
   if (header.size() < kMinBinaryHeaderBytes) {
-    return invalid("binary header: " + std::to_string(header.size()) +
-                   " bytes, shorter than the minimum of " + std::to_string(kMinBinaryHeaderBytes));
+    return invalid_argument("binary header: " + std::to_string(header.size()) +
+                            " bytes, shorter than the minimum of " +
+                            std::to_string(kMinBinaryHeaderBytes));
   }
   RemotingCommand cmd;
   cmd.serialize_type = SerializeType::kRocketmq;
@@ -189,17 +191,18 @@ Result<RemotingCommand> decode_binary_header(std::string_view header) {
   cmd.flag = r.i32();
   int32_t remark_len = r.i32();
   if (remark_len < 0 || static_cast<std::size_t>(remark_len) > r.remaining()) {
-    return invalid("binary header: remark length " + std::to_string(remark_len) +
-                   " at offset 13 is negative or exceeds the " + std::to_string(r.remaining()) +
-                   " header bytes left");
+    return invalid_argument("binary header: remark length " + std::to_string(remark_len) +
+                            " at offset 13 is negative or exceeds the " +
+                            std::to_string(r.remaining()) + " header bytes left");
   }
   if (remark_len > 0) cmd.remark = std::string(r.bytes(static_cast<std::size_t>(remark_len)));
   std::size_t ext_len_offset = r.position();
   int32_t ext_len = r.i32();
   if (!r.ok() || ext_len < 0 || static_cast<std::size_t>(ext_len) > r.remaining()) {
-    return invalid("binary header: extFields length " + std::to_string(ext_len) + " at offset " +
-                   std::to_string(ext_len_offset) + " is negative or exceeds the " +
-                   std::to_string(r.remaining()) + " header bytes left");
+    return invalid_argument("binary header: extFields length " + std::to_string(ext_len) +
+                            " at offset " + std::to_string(ext_len_offset) +
+                            " is negative or exceeds the " + std::to_string(r.remaining()) +
+                            " header bytes left");
   }
   std::size_t ext_start = r.position();
   ByteReader ext(r.bytes(static_cast<std::size_t>(ext_len)), Endian::kBig);
@@ -207,22 +210,23 @@ Result<RemotingCommand> decode_binary_header(std::string_view header) {
     std::size_t entry_offset = ext_start + ext.position();
     int16_t key_len = ext.i16();
     if (!ext.ok() || key_len < 0 || static_cast<std::size_t>(key_len) > ext.remaining()) {
-      return invalid("binary header: extFields key length " + std::to_string(key_len) +
-                     " at offset " + std::to_string(entry_offset) +
-                     " is negative, truncated or exceeds the extFields block");
+      return invalid_argument("binary header: extFields key length " + std::to_string(key_len) +
+                              " at offset " + std::to_string(entry_offset) +
+                              " is negative, truncated or exceeds the extFields block");
     }
     std::string key(ext.bytes(static_cast<std::size_t>(key_len)));
     int32_t value_len = ext.i32();
     if (!ext.ok() || value_len < 0 || static_cast<std::size_t>(value_len) > ext.remaining()) {
-      return invalid("binary header: extFields value length " + std::to_string(value_len) +
-                     " for key " + quote_for_error(key) +
-                     " is negative, truncated or exceeds the extFields block");
+      return invalid_argument("binary header: extFields value length " + std::to_string(value_len) +
+                              " for key " + quote_for_error(key) +
+                              " is negative, truncated or exceeds the extFields block");
     }
     cmd.ext_fields[std::move(key)] = std::string(ext.bytes(static_cast<std::size_t>(value_len)));
   }
   if (!r.at_end()) {
-    return invalid("binary header: " + std::to_string(r.remaining()) +
-                   " trailing bytes after extFields at offset " + std::to_string(r.position()));
+    return invalid_argument("binary header: " + std::to_string(r.remaining()) +
+                            " trailing bytes after extFields at offset " +
+                            std::to_string(r.position()));
   }
   return cmd;
 }
@@ -263,13 +267,13 @@ Result<std::string> encode_frame(const RemotingCommand& cmd) {
   auto header = encode_header(cmd);
   if (!header.ok()) return header.error();
   if (header->size() > kMaxHeaderBytes) {
-    return invalid("frame: header of " + std::to_string(header->size()) +
-                   " bytes does not fit the 24-bit header length");
+    return invalid_argument("frame: header of " + std::to_string(header->size()) +
+                            " bytes does not fit the 24-bit header length");
   }
   std::size_t frame_bytes = 4 + 4 + header->size() + cmd.body.size();
   if (frame_bytes > kMaxFrameBytes) {
-    return invalid("frame: " + std::to_string(frame_bytes) + " bytes exceeds the limit of " +
-                   std::to_string(kMaxFrameBytes));
+    return invalid_argument("frame: " + std::to_string(frame_bytes) +
+                            " bytes exceeds the limit of " + std::to_string(kMaxFrameBytes));
   }
   std::string out;
   out.reserve(frame_bytes);
@@ -283,8 +287,9 @@ Result<std::string> encode_frame(const RemotingCommand& cmd) {
 
 Result<RemotingCommand> decode_frame_payload(std::string_view payload) {
   if (payload.size() < 4) {
-    return invalid("frame: " + std::to_string(payload.size()) +
-                   " bytes after the length prefix, need at least 4 for the header length word");
+    return invalid_argument(
+        "frame: " + std::to_string(payload.size()) +
+        " bytes after the length prefix, need at least 4 for the header length word");
   }
   ByteReader r(payload, Endian::kBig);
   uint32_t word = r.u32();
@@ -292,12 +297,12 @@ Result<RemotingCommand> decode_frame_payload(std::string_view payload) {
   std::size_t header_len = word & 0xffffffu;
   if (type != static_cast<uint32_t>(SerializeType::kJson) &&
       type != static_cast<uint32_t>(SerializeType::kRocketmq)) {
-    return invalid("frame: unknown serialize type " + std::to_string(type) +
-                   " (expected 0 JSON or 1 ROCKETMQ)");
+    return invalid_argument("frame: unknown serialize type " + std::to_string(type) +
+                            " (expected 0 JSON or 1 ROCKETMQ)");
   }
   if (header_len > r.remaining()) {
-    return invalid("frame: header length " + std::to_string(header_len) + " exceeds the " +
-                   std::to_string(r.remaining()) + " bytes left in the frame");
+    return invalid_argument("frame: header length " + std::to_string(header_len) + " exceeds the " +
+                            std::to_string(r.remaining()) + " bytes left in the frame");
   }
   auto cmd = decode_header(static_cast<SerializeType>(type), r.bytes(header_len));
   if (!cmd.ok()) return cmd.error();
@@ -307,17 +312,18 @@ Result<RemotingCommand> decode_frame_payload(std::string_view payload) {
 
 Result<RemotingCommand> decode_frame(std::string_view frame) {
   if (frame.size() < 8) {
-    return invalid("frame: " + std::to_string(frame.size()) + " bytes, need at least 8");
+    return invalid_argument("frame: " + std::to_string(frame.size()) + " bytes, need at least 8");
   }
   if (frame.size() > kMaxFrameBytes) {
-    return invalid("frame: " + std::to_string(frame.size()) + " bytes exceeds the limit of " +
-                   std::to_string(kMaxFrameBytes));
+    return invalid_argument("frame: " + std::to_string(frame.size()) +
+                            " bytes exceeds the limit of " + std::to_string(kMaxFrameBytes));
   }
   ByteReader r(frame, Endian::kBig);
   int32_t length = r.i32();
   if (length < 0 || static_cast<std::size_t>(length) != frame.size() - 4) {
-    return invalid("frame: length prefix " + std::to_string(length) + " does not match the " +
-                   std::to_string(frame.size() - 4) + " bytes that follow it");
+    return invalid_argument("frame: length prefix " + std::to_string(length) +
+                            " does not match the " + std::to_string(frame.size() - 4) +
+                            " bytes that follow it");
   }
   return decode_frame_payload(frame.substr(4));
 }

@@ -1,7 +1,6 @@
 #include "broker/remoting/route_data.h"
 
-#include <limits>
-
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/json_util.h"
 
 namespace dledger::remoting {
@@ -9,9 +8,6 @@ namespace dledger::remoting {
 using nlohmann::json;
 
 namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
 json broker_data_json(const BrokerData& broker) {
   json addrs = json::object();

@@ -1,18 +1,13 @@
 #include "broker/remoting/send_header.h"
 
-#include <limits>
-
 #include "broker/remoting/ext_fields.h"
+#include "broker/remoting/int_limits.h"
 #include "broker/remoting/message_codec.h"
 #include "broker/remoting/message_properties.h"
 
 namespace dledger::remoting {
 
 namespace {
-
-constexpr int32_t kI32Max = std::numeric_limits<int32_t>::max();
-constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
 struct SendFieldNames {
   const char* producer_group;

@@ -8,10 +8,6 @@
 namespace dledger::store {
 namespace {
 
-Error invalid(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
 std::string printable(std::string_view text) {
   std::string out = "'";
   for (char c : text.substr(0, 64)) {
@@ -31,34 +27,27 @@ std::string printable(std::string_view text) {
 
 Status check_host(std::string_view ip, std::int32_t port, bool v6_bit, const char* name) {
   if (ip.size() != 4 && ip.size() != 16) {
-    return invalid(std::string(name) + " has " + std::to_string(ip.size()) +
-                   " address bytes, expected 4 or 16");
+    return invalid_argument(std::string(name) + " has " + std::to_string(ip.size()) +
+                            " address bytes, expected 4 or 16");
   }
   bool is_ipv6 = ip.size() == 16;
   if (is_ipv6 != v6_bit) {
-    return invalid(std::string(name) + " is " + (is_ipv6 ? "IPv6" : "IPv4") +
-                   " but its sysFlag IPv6 bit is " + (v6_bit ? "set" : "clear"));
+    return invalid_argument(std::string(name) + " is " + (is_ipv6 ? "IPv6" : "IPv4") +
+                            " but its sysFlag IPv6 bit is " + (v6_bit ? "set" : "clear"));
   }
   if (port < 0 || port > 65535) {
-    return invalid(std::string(name) + " port " + std::to_string(port) + " is outside 0..65535");
+    return invalid_argument(std::string(name) + " port " + std::to_string(port) +
+                            " is outside 0..65535");
   }
   return Status();
 }
 
 Status check_queue_id(std::int32_t queue_id) {
   if (queue_id < 0 || queue_id >= kMaxQueuesPerTopic) {
-    return invalid("queueId " + std::to_string(queue_id) + " is outside 0.." +
-                   std::to_string(kMaxQueuesPerTopic - 1));
+    return invalid_argument("queueId " + std::to_string(queue_id) + " is outside 0.." +
+                            std::to_string(kMaxQueuesPerTopic - 1));
   }
   return Status();
-}
-
-void write_str16(ByteWriter& w, std::string_view s) {
-  w.u16(static_cast<std::uint16_t>(s.size()));
-  w.bytes(s);
-}
-std::string read_str16(ByteReader& r) {
-  return std::string(r.bytes(r.u16()));
 }
 
 void write_host(ByteWriter& w, const remoting::HostAddress& host) {
@@ -83,7 +72,7 @@ std::size_t encoded_size_hint(const StoredMessage& m) {
 }
 
 void write_message(ByteWriter& w, const StoredMessage& m) {
-  write_str16(w, m.topic);
+  w.blob16(m.topic);
   w.i32(m.queue_id);
   w.i32(m.flag);
   w.i32(m.sys_flag);
@@ -189,11 +178,12 @@ Status validate_message_view(const MessageView& m) {
     return s;
   }
   if (m.properties.size() > remoting::kMaxPropertiesBytes) {
-    return invalid("properties are " + std::to_string(m.properties.size()) + " bytes, at most " +
-                   std::to_string(remoting::kMaxPropertiesBytes) + " allowed");
+    return invalid_argument("properties are " + std::to_string(m.properties.size()) +
+                            " bytes, at most " + std::to_string(remoting::kMaxPropertiesBytes) +
+                            " allowed");
   }
   if (m.body.size() > 0x7fff0000u) {
-    return invalid("body of " + std::to_string(m.body.size()) + " bytes is too large");
+    return invalid_argument("body of " + std::to_string(m.body.size()) + " bytes is too large");
   }
   return Status();
 }
@@ -202,19 +192,20 @@ Status validate_message_view(const MessageView& m) {
 template <typename At>
 Status validate_batch(std::size_t count, At at) {
   if (count == 0 || count > kMaxBatchMessages) {
-    return invalid("batch of " + std::to_string(count) + " messages, expected 1.." +
-                   std::to_string(kMaxBatchMessages));
+    return invalid_argument("batch of " + std::to_string(count) + " messages, expected 1.." +
+                            std::to_string(kMaxBatchMessages));
   }
   const MessageView first = at(0);
   for (std::size_t i = 0; i < count; ++i) {
     const MessageView m = at(i);
     if (Status s = validate_message_view(m); !s.ok()) {
-      return invalid("batch message " + std::to_string(i) + ": " + s.error().message);
+      return invalid_argument("batch message " + std::to_string(i) + ": " + s.error().message);
     }
     if (m.topic != first.topic || m.queue_id != first.queue_id) {
-      return invalid("batch message " + std::to_string(i) + " is for " + std::string(m.topic) +
-                     "/" + std::to_string(m.queue_id) + " but the batch is for " +
-                     std::string(first.topic) + "/" + std::to_string(first.queue_id));
+      return invalid_argument("batch message " + std::to_string(i) + " is for " +
+                              std::string(m.topic) + "/" + std::to_string(m.queue_id) +
+                              " but the batch is for " + std::string(first.topic) + "/" +
+                              std::to_string(first.queue_id));
     }
   }
   return Status();
@@ -253,25 +244,27 @@ const char* command_type_name(CommandType type) {
 
 Status validate_topic_name(std::string_view topic) {
   if (topic.empty() || topic.size() > remoting::kMaxTopicBytes) {
-    return invalid("topic " + printable(topic) + " must be 1.." +
-                   std::to_string(remoting::kMaxTopicBytes) + " bytes long");
+    return invalid_argument("topic " + printable(topic) + " must be 1.." +
+                            std::to_string(remoting::kMaxTopicBytes) + " bytes long");
   }
   for (char c : topic) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '%' || c == '|' || c == '_' || c == '-';
-    if (!ok) return invalid("topic " + printable(topic) + " may only contain [A-Za-z0-9%|_-]");
+    if (!ok)
+      return invalid_argument("topic " + printable(topic) + " may only contain [A-Za-z0-9%|_-]");
   }
   return Status();
 }
 
 Status validate_group_name(std::string_view group) {
   if (group.empty() || group.size() > kMaxGroupBytes) {
-    return invalid("consumer group " + printable(group) + " must be 1.." +
-                   std::to_string(kMaxGroupBytes) + " bytes long");
+    return invalid_argument("consumer group " + printable(group) + " must be 1.." +
+                            std::to_string(kMaxGroupBytes) + " bytes long");
   }
   for (char c : group) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return invalid("consumer group " + printable(group) + " contains a control character");
+      return invalid_argument("consumer group " + printable(group) +
+                              " contains a control character");
     }
   }
   return Status();
@@ -285,16 +278,17 @@ Status validate_topic_config(const TopicConfig& config) {
   if (Status s = validate_topic_name(config.name); !s.ok()) return s;
   auto check_count = [&](std::int32_t n, const char* key) -> Status {
     if (n < 1 || n > kMaxQueuesPerTopic) {
-      return invalid(std::string(key) + " of topic '" + config.name + "' is " + std::to_string(n) +
-                     ", expected 1.." + std::to_string(kMaxQueuesPerTopic));
+      return invalid_argument(std::string(key) + " of topic '" + config.name + "' is " +
+                              std::to_string(n) + ", expected 1.." +
+                              std::to_string(kMaxQueuesPerTopic));
     }
     return Status();
   };
   if (Status s = check_count(config.read_queue_nums, "readQueueNums"); !s.ok()) return s;
   if (Status s = check_count(config.write_queue_nums, "writeQueueNums"); !s.ok()) return s;
   if (config.perm < 0 || config.perm > 7) {
-    return invalid("perm of topic '" + config.name + "' is " + std::to_string(config.perm) +
-                   ", expected 0..7");
+    return invalid_argument("perm of topic '" + config.name + "' is " +
+                            std::to_string(config.perm) + ", expected 0..7");
   }
   return Status();
 }
@@ -317,7 +311,7 @@ Status validate_command(const StoreCommand& command) {
           if (Status s = validate_topic_name(c.topic); !s.ok()) return s;
           if (Status s = check_queue_id(c.queue_id); !s.ok()) return s;
           if (c.offset < 0) {
-            return invalid("commit offset " + std::to_string(c.offset) + " is negative");
+            return invalid_argument("commit offset " + std::to_string(c.offset) + " is negative");
           }
           return Status();
         }
@@ -353,16 +347,16 @@ Result<std::string> encode_command(const StoreCommand& command) {
           w.u32(static_cast<std::uint32_t>(c.messages.size()));
           for (const auto& m : c.messages) write_message(w, m);
         } else if constexpr (std::is_same_v<T, UpdateTopicCommand>) {
-          write_str16(w, c.config.name);
+          w.blob16(c.config.name);
           w.i32(c.config.read_queue_nums);
           w.i32(c.config.write_queue_nums);
           w.i32(c.config.perm);
           w.i32(c.config.topic_sys_flag);
         } else if constexpr (std::is_same_v<T, DeleteTopicCommand>) {
-          write_str16(w, c.topic);
+          w.blob16(c.topic);
         } else {
-          write_str16(w, c.group);
-          write_str16(w, c.topic);
+          w.blob16(c.group);
+          w.blob16(c.topic);
           w.i32(c.queue_id);
           w.i64(c.offset);
         }
@@ -463,7 +457,7 @@ Result<StoreCommand> decode_command(std::string_view entry) {
     }
     case CommandType::kUpdateTopic: {
       UpdateTopicCommand c;
-      c.config.name = read_str16(r);
+      c.config.name = std::string(r.blob16());
       c.config.read_queue_nums = r.i32();
       c.config.write_queue_nums = r.i32();
       c.config.perm = r.i32();
@@ -472,12 +466,12 @@ Result<StoreCommand> decode_command(std::string_view entry) {
       break;
     }
     case CommandType::kDeleteTopic:
-      command = DeleteTopicCommand{read_str16(r)};
+      command = DeleteTopicCommand{std::string(r.blob16())};
       break;
     case CommandType::kCommitOffset: {
       CommitOffsetCommand c;
-      c.group = read_str16(r);
-      c.topic = read_str16(r);
+      c.group = std::string(r.blob16());
+      c.topic = std::string(r.blob16());
       c.queue_id = r.i32();
       c.offset = r.i64();
       command = std::move(c);

@@ -15,14 +15,6 @@ namespace {
 constexpr std::uint32_t kSnapshotMagic = 0x53534C44u;  // "DLSS"
 constexpr std::uint8_t kSnapshotVersion = 1;
 
-void write_str16(ByteWriter& w, std::string_view s) {
-  w.u16(static_cast<std::uint16_t>(s.size()));
-  w.bytes(s);
-}
-std::string read_str16(ByteReader& r) {
-  return std::string(r.bytes(r.u16()));
-}
-
 }  // namespace
 
 std::int64_t physical_offset_of(std::uint64_t ledger_index, std::uint32_t batch_position) {
@@ -293,7 +285,7 @@ std::string StoreState::save_snapshot(std::uint64_t snapshot_index) const {
   w.u64(skipped_entries_);
   w.u32(static_cast<std::uint32_t>(topics_.size()));
   for (const auto& [name, c] : topics_) {
-    write_str16(w, c.name);
+    w.blob16(c.name);
     w.i32(c.read_queue_nums);
     w.i32(c.write_queue_nums);
     w.i32(c.perm);
@@ -301,8 +293,8 @@ std::string StoreState::save_snapshot(std::uint64_t snapshot_index) const {
   }
   w.u32(static_cast<std::uint32_t>(offsets_.size()));
   for (const auto& [key, offset] : offsets_) {
-    write_str16(w, key.group);
-    write_str16(w, key.topic);
+    w.blob16(key.group);
+    w.blob16(key.topic);
     w.i32(key.queue_id);
     w.i64(offset);
   }
@@ -312,7 +304,7 @@ std::string StoreState::save_snapshot(std::uint64_t snapshot_index) const {
         q.entries.begin(), q.entries.end(), snapshot_index,
         [](std::uint64_t index, const ConsumeQueueEntry& e) { return index < e.ledger_index; });
     auto kept = static_cast<std::size_t>(q.entries.end() - first);
-    write_str16(w, key.first);
+    w.blob16(key.first);
     w.i32(key.second);
     w.i64(q.next_offset - static_cast<std::int64_t>(kept));
     w.i64(q.next_offset);
@@ -356,7 +348,7 @@ Result<StoreState> StoreState::load_snapshot(std::string_view data) {
   std::uint32_t n_topics = r.u32();
   for (std::uint32_t i = 0; i < n_topics && r.ok(); ++i) {
     TopicConfig c;
-    c.name = read_str16(r);
+    c.name = std::string(r.blob16());
     c.read_queue_nums = r.i32();
     c.write_queue_nums = r.i32();
     c.perm = r.i32();
@@ -371,15 +363,15 @@ Result<StoreState> StoreState::load_snapshot(std::string_view data) {
   std::uint32_t n_offsets = r.u32();
   for (std::uint32_t i = 0; i < n_offsets && r.ok(); ++i) {
     ConsumerOffsetKey key;
-    key.group = read_str16(r);
-    key.topic = read_str16(r);
+    key.group = std::string(r.blob16());
+    key.topic = std::string(r.blob16());
     key.queue_id = r.i32();
     std::int64_t offset = r.i64();
     if (r.ok()) state.offsets_[key] = offset;
   }
   std::uint32_t n_queues = r.u32();
   for (std::uint32_t i = 0; i < n_queues && r.ok(); ++i) {
-    std::string topic = read_str16(r);
+    std::string topic = std::string(r.blob16());
     std::int32_t queue_id = r.i32();
     ConsumeQueue q;
     q.min_offset = r.i64();

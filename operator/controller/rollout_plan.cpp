@@ -4,13 +4,12 @@
 #include <map>
 
 #include "operator/api/dledgergroup_types.h"
+#include "operator/render/names.h"
 
 namespace dledger::op::controller {
 namespace {
 
-std::string member_id(int ordinal) {
-  return "n" + std::to_string(ordinal);
-}
+using render::member_id;
 
 Step rolling(StepKind kind, std::string message, int ordinal = -1) {
   Step step;

@@ -3,15 +3,14 @@
 #include <algorithm>
 
 #include "operator/api/dledgergroup_types.h"
+#include "operator/render/names.h"
 
 namespace dledger::op::controller {
 namespace {
 
-namespace reason = api::reason;
+using render::member_id;
 
-std::string member_id(int ordinal) {
-  return "n" + std::to_string(ordinal);
-}
+namespace reason = api::reason;
 
 int quorum(int members) {
   return members / 2 + 1;

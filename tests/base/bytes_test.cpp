@@ -56,6 +56,24 @@ TEST(Bytes, Blob32RejectsLengthsAboveTheLimit) {
   EXPECT_FALSE(r.ok());
 }
 
+TEST(Bytes, Blob16RoundTripsAndFailsOnATruncatedInput) {
+  std::string buf;
+  ByteWriter w(&buf);
+  w.blob16("topic");
+  w.blob16("");
+  w.blob16(std::string(65535, 'x'));
+  ByteReader r(buf);
+  EXPECT_EQ(r.blob16(), "topic");
+  EXPECT_EQ(r.blob16(), "");
+  EXPECT_EQ(r.blob16().size(), 65535u);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.at_end());
+
+  ByteReader truncated(std::string_view(buf).substr(0, 4));  // claims 5 bytes, has 2
+  EXPECT_EQ(truncated.blob16(), "");
+  EXPECT_FALSE(truncated.ok());
+}
+
 TEST(Bytes, PatchU32OverwritesInPlace) {
   std::string buf;
   ByteWriter w(&buf, Endian::kBig);

@@ -13,6 +13,12 @@
 
 namespace dledger::log::format {
 
+// ---- File names in a log directory (besides segments, their indexes and the snapshot) ----
+inline constexpr char kMetaFile[] = "meta";
+inline constexpr char kMetaTmpFile[] = "meta.tmp";          // a meta write in progress
+inline constexpr char kSnapshotTmpFile[] = "snapshot.tmp";  // a snapshot write in progress
+inline constexpr char kLockFile[] = "LOCK";                 // flock'ed by the open log
+
 // ---- Entries in segment files ----
 inline constexpr std::uint32_t kEntryMagic = 0x45474C44;  // "DLGE" as little-endian bytes
 inline constexpr std::uint8_t kEntryVersion = 1;

@@ -10,8 +10,6 @@ namespace dledger::log {
 
 namespace {
 
-constexpr char kMetaName[] = "meta";
-constexpr char kLockName[] = "LOCK";
 constexpr char kQuarantineDir[] = "quarantine";
 constexpr std::size_t kScanWindowBytes = 1u << 20;
 
@@ -382,7 +380,7 @@ class SegmentedLog::Opener {
     const std::string& dir = log_.options_.dir;
     if (Status s = fio.create_dir(dir); !s) return s;
     {
-      auto lock = fio.open(path(kLockName), OpenMode::kCreate);
+      auto lock = fio.open(path(format::kLockFile), OpenMode::kCreate);
       if (!lock) return lock.error();
       if (Status s = lock.value()->try_lock(); !s) return s;
       log_.lock_file_ = std::move(lock).value();
@@ -397,10 +395,10 @@ class SegmentedLog::Opener {
       auto kind = format::parse_file_name(n).kind;
       if (kind != format::FileKind::kUnknown) has_data_files = true;
     }
-    if (files.count(kMetaName) != 0) {
-      auto bytes = read_whole_file(fio, path(kMetaName));
+    if (files.count(format::kMetaFile) != 0) {
+      auto bytes = read_whole_file(fio, path(format::kMetaFile));
       if (!bytes) return bytes.error();
-      auto meta = format::decode_meta(*bytes, path(kMetaName));
+      auto meta = format::decode_meta(*bytes, path(format::kMetaFile));
       if (!meta) {
         return make_error(ErrorCode::kCorruption,
                           meta.error().message +
@@ -414,7 +412,7 @@ class SegmentedLog::Opener {
     } else {
       if (Status s = log_.write_meta_locked(format::Meta{}); !s) return s;
     }
-    for (const char* tmp : {"meta.tmp", "snapshot.tmp"}) {
+    for (const char* tmp : {format::kMetaTmpFile, format::kSnapshotTmpFile}) {
       if (files.count(tmp) != 0) (void)fio.remove(path(tmp));
     }
     if (log_.meta_.discard_segments) {
@@ -471,7 +469,8 @@ class SegmentedLog::Opener {
           open_index_files_.insert(n);
           break;
         case format::FileKind::kUnknown:
-          if (n != kMetaName && n != kLockName && n != "meta.tmp" && n != "snapshot.tmp") {
+          if (n != format::kMetaFile && n != format::kLockFile && n != format::kMetaTmpFile &&
+              n != format::kSnapshotTmpFile) {
             warn(path(n) + ": unknown file in the log directory, ignored");
           }
           break;

@@ -8,14 +8,6 @@ namespace dledger::log {
 
 namespace {
 
-constexpr char kMetaName[] = "meta";
-constexpr char kMetaTmpName[] = "meta.tmp";
-constexpr char kSnapshotTmpName[] = "snapshot.tmp";
-
-Error invalid(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
 bool valid_type(raft::EntryType t) {
   return t == raft::EntryType::kNormal || t == raft::EntryType::kNoOp ||
          t == raft::EntryType::kConfig;
@@ -325,23 +317,25 @@ Status SegmentedLog::append_locked(const std::vector<raft::Entry>& entries) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const raft::Entry& e = entries[i];
     if (e.index != last_index_ + 1 + i) {
-      return invalid("append to " + options_.dir + ": entry " + std::to_string(i) + " has index " +
-                     std::to_string(e.index) + ", expected " + std::to_string(last_index_ + 1 + i) +
-                     " (truncate first to overwrite)");
+      return invalid_argument("append to " + options_.dir + ": entry " + std::to_string(i) +
+                              " has index " + std::to_string(e.index) + ", expected " +
+                              std::to_string(last_index_ + 1 + i) +
+                              " (truncate first to overwrite)");
     }
     if (e.term < prev_term || e.term == 0) {
-      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) +
-                     " has term " + std::to_string(e.term) + " below the previous term " +
-                     std::to_string(prev_term) + " (or zero)");
+      return invalid_argument("append to " + options_.dir + ": entry " + std::to_string(e.index) +
+                              " has term " + std::to_string(e.term) + " below the previous term " +
+                              std::to_string(prev_term) + " (or zero)");
     }
     if (!valid_type(e.type)) {
-      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) +
-                     " has unknown type " + std::to_string(static_cast<int>(e.type)));
+      return invalid_argument("append to " + options_.dir + ": entry " + std::to_string(e.index) +
+                              " has unknown type " + std::to_string(static_cast<int>(e.type)));
     }
     if (e.data.size() > format::kMaxEntryPayloadBytes) {
-      return invalid("append to " + options_.dir + ": entry " + std::to_string(e.index) + " has " +
-                     std::to_string(e.data.size()) + " bytes, more than the maximum " +
-                     std::to_string(format::kMaxEntryPayloadBytes));
+      return invalid_argument("append to " + options_.dir + ": entry " + std::to_string(e.index) +
+                              " has " + std::to_string(e.data.size()) +
+                              " bytes, more than the maximum " +
+                              std::to_string(format::kMaxEntryPayloadBytes));
     }
     prev_term = e.term;
   }
@@ -594,9 +588,9 @@ Status SegmentedLog::truncate_suffix(std::uint64_t from_index) {
 Status SegmentedLog::truncate_suffix_locked(std::uint64_t from_index) {
   // Rollbacks of a failed append call this in the failed state too: only refuse bad arguments.
   if (from_index <= meta_.snapshot.index || from_index > last_index_ + 1) {
-    return invalid("truncate_suffix(" + std::to_string(from_index) + ") on " + options_.dir +
-                   ": must be in (" + std::to_string(meta_.snapshot.index) + ", " +
-                   std::to_string(last_index_ + 1) + "]");
+    return invalid_argument("truncate_suffix(" + std::to_string(from_index) + ") on " +
+                            options_.dir + ": must be in (" + std::to_string(meta_.snapshot.index) +
+                            ", " + std::to_string(last_index_ + 1) + "]");
   }
   if (from_index == last_index_ + 1) return Status();
   // Unpublish first: from here on readers cannot reach the discarded entries.
@@ -660,7 +654,7 @@ Status SegmentedLog::truncate_suffix_locked(std::uint64_t from_index) {
 }
 
 Status SegmentedLog::write_meta_locked(const format::Meta& meta) {
-  const std::string tmp = path(kMetaTmpName);
+  const std::string tmp = path(format::kMetaTmpFile);
   auto cleanup = [&](const Status& s) {
     (void)options_.io->remove(tmp);
     return s;
@@ -671,7 +665,7 @@ Status SegmentedLog::write_meta_locked(const format::Meta& meta) {
     if (Status s = file.value()->write_at(0, format::encode_meta(meta)); !s) return cleanup(s);
     if (Status s = file.value()->sync(); !s) return cleanup(s);
   }
-  if (Status s = options_.io->rename(tmp, path(kMetaName)); !s) return cleanup(s);
+  if (Status s = options_.io->rename(tmp, path(format::kMetaFile)); !s) return cleanup(s);
   {
     std::unique_lock state(state_mu_);
     meta_ = meta;
@@ -685,8 +679,9 @@ Status SegmentedLog::set_hard_state(const raft::HardState& hard_state) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (Status s = check_writable(); !s) return s;
   if (hard_state.term < meta_.hard_state.term) {
-    return invalid("set_hard_state: term " + std::to_string(hard_state.term) +
-                   " is below the persisted term " + std::to_string(meta_.hard_state.term));
+    return invalid_argument("set_hard_state: term " + std::to_string(hard_state.term) +
+                            " is below the persisted term " +
+                            std::to_string(meta_.hard_state.term));
   }
   if (hard_state == meta_.hard_state) return Status();
   format::Meta meta = meta_;
@@ -704,7 +699,7 @@ Status SegmentedLog::set_repair_until(std::uint64_t index) {
 }
 
 Status SegmentedLog::write_snapshot_file_locked(const raft::Snapshot& snapshot) {
-  const std::string tmp = path(kSnapshotTmpName);
+  const std::string tmp = path(format::kSnapshotTmpFile);
   auto cleanup = [&](const Status& s) {
     (void)options_.io->remove(tmp);
     return s;
@@ -739,9 +734,9 @@ Status SegmentedLog::install_snapshot(const raft::Snapshot& snapshot) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (Status s = check_writable(); !s) return s;
   if (snapshot.meta.index == 0 || snapshot.meta.index < meta_.snapshot.index) {
-    return invalid("install_snapshot at index " + std::to_string(snapshot.meta.index) + " on " +
-                   options_.dir + ": current snapshot is at " +
-                   std::to_string(meta_.snapshot.index));
+    return invalid_argument("install_snapshot at index " + std::to_string(snapshot.meta.index) +
+                            " on " + options_.dir + ": current snapshot is at " +
+                            std::to_string(meta_.snapshot.index));
   }
   if (Status s = write_snapshot_file_locked(snapshot); !s) return s;
   format::Meta meta = meta_;
@@ -773,15 +768,16 @@ Status SegmentedLog::save_snapshot(const raft::Snapshot& snapshot) {
   if (Status s = check_writable(); !s) return s;
   const std::uint64_t index = snapshot.meta.index;
   if (index <= meta_.snapshot.index || index > last_index_) {
-    return invalid("save_snapshot at index " + std::to_string(index) + " on " + options_.dir +
-                   ": must be in (" + std::to_string(meta_.snapshot.index) + ", " +
-                   std::to_string(last_index_) + "]");
+    return invalid_argument("save_snapshot at index " + std::to_string(index) + " on " +
+                            options_.dir + ": must be in (" + std::to_string(meta_.snapshot.index) +
+                            ", " + std::to_string(last_index_) + "]");
   }
   const Segment* seg = find_segment(index);
   if (seg == nullptr || seg->term_at(index) != snapshot.meta.term) {
-    return invalid("save_snapshot at index " + std::to_string(index) + " term " +
-                   std::to_string(snapshot.meta.term) + ": the log's entry there has term " +
-                   std::to_string(seg == nullptr ? 0 : seg->term_at(index)));
+    return invalid_argument("save_snapshot at index " + std::to_string(index) + " term " +
+                            std::to_string(snapshot.meta.term) +
+                            ": the log's entry there has term " +
+                            std::to_string(seg == nullptr ? 0 : seg->term_at(index)));
   }
   // The entries up to the snapshot must be durable before the meta says they are compacted.
   if (Status s = sync_locked(); !s) return s;

@@ -15,6 +15,7 @@
 
 #include "broker/admin/admin_client.h"
 #include "broker/frontend/remoting_client.h"
+#include "broker/programs/dledger-bench/bench_stats.h"
 #include "broker/programs/dledger-bench/broker_group.h"
 #include "broker/programs/dledger-bench/tcp_forwarder.h"
 #include "broker/programs/dledger-bench/topic_route.h"
@@ -35,20 +36,14 @@ namespace resp = remoting::response_code;
 using nlohmann::json;
 using remoting::RemotingCommand;
 
-constexpr const char* kTopic = "GroupFailoverTopic";
-
-double ms_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double, std::milli>(to - from).count();
-}
+constexpr const char* kFailoverTopic = "GroupFailoverTopic";
 
 json percentiles(std::vector<double> values) {
   if (values.empty()) return {{"p50", nullptr}, {"p99", nullptr}, {"max", nullptr}};
   std::sort(values.begin(), values.end());
-  auto at = [&values](double p) {
-    auto i = static_cast<std::size_t>(p * static_cast<double>(values.size()));
-    return values[std::min(i, values.size() - 1)];
-  };
-  return {{"p50", at(0.5)}, {"p99", at(0.99)}, {"max", values.back()}};
+  return {{"p50", percentile_of_sorted(values, 0.5)},
+          {"p99", percentile_of_sorted(values, 0.99)},
+          {"max", values.back()}};
 }
 
 // The body of message `seq`: recognisable and different for every message.
@@ -119,7 +114,7 @@ class Producer {
     std::unique_ptr<frontend::RemotingClient> client;
     remoting::SendMessageRequest header;
     header.producer_group = "gfbench_producer";
-    header.topic = kTopic;
+    header.topic = kFailoverTopic;
     header.default_topic = "TBW102";
     header.default_topic_queue_nums = 4;
     auto properties = remoting::encode_message_properties({{"WAIT", "true"}});
@@ -255,7 +250,7 @@ Result<std::map<std::int64_t, remoting::MessageRecord>> read_queue(const std::st
   for (;;) {
     remoting::PullMessageRequest pull;
     pull.consumer_group = "gfbench_verifier";
-    pull.topic = kTopic;
+    pull.topic = kFailoverTopic;
     pull.queue_id = queue;
     pull.queue_offset = offset;
     pull.max_msg_nums = 32;
@@ -266,7 +261,7 @@ Result<std::map<std::int64_t, remoting::MessageRecord>> read_queue(const std::st
     if (!reply.ok()) return reply.error();
     if (reply->code == resp::kPullNotFound) return out;  // past the last message
     if (reply->code != resp::kSuccess) {
-      return make_error(ErrorCode::kInternal, "PULL_MESSAGE " + std::string(kTopic) + ":" +
+      return make_error(ErrorCode::kInternal, "PULL_MESSAGE " + std::string(kFailoverTopic) + ":" +
                                                   std::to_string(queue) + "@" +
                                                   std::to_string(offset) + " from " + address +
                                                   " answered " + std::to_string(reply->code));
@@ -491,8 +486,8 @@ int run_group_failover_bench(const GroupFailoverOptions& options) {
     return fail(leader.error().message);
   }
   // The topic is created through the group address (any replica; followers forward it).
-  auto master = create_topic_and_wait_for_master(group_address, group.namesrv_address(), kTopic,
-                                                 options.queues, 60s);
+  auto master = create_topic_and_wait_for_master(group_address, group.namesrv_address(),
+                                                 kFailoverTopic, options.queues, 60s);
   if (!master.ok()) return fail(master.error().message + " (logs in " + group.dir() + ")");
   if (*master != group_address) {
     return fail("the route names " + *master + " as master, not the group address " +

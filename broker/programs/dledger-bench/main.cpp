@@ -37,6 +37,7 @@
 
 #include "broker/admin/admin_client.h"
 #include "broker/ledger/client/ledger_client.h"
+#include "broker/programs/dledger-bench/bench_stats.h"
 #include "broker/programs/dledger-bench/group_failover_bench.h"
 #include "broker/programs/dledger-bench/process_group.h"
 #include "broker/programs/dledger-bench/produce_bench.h"
@@ -45,6 +46,7 @@
 namespace {
 
 using namespace dledger;
+using bench::percentile;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -55,13 +57,6 @@ struct CommonFlags {
   std::vector<std::string> properties;
   bool keep_dir = false;
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(values.size()));
-  return values[std::min(i, values.size() - 1)];
-}
 
 std::string default_binary() {
   std::error_code ec;

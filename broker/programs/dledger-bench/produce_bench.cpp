@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "broker/frontend/remoting_client.h"
+#include "broker/programs/dledger-bench/bench_stats.h"
 #include "broker/programs/dledger-bench/broker_group.h"
 #include "broker/programs/dledger-bench/process_group.h"
 #include "broker/remoting/codes.h"
@@ -31,19 +32,13 @@ namespace rc = remoting::request_code;
 namespace resp = remoting::response_code;
 using remoting::RemotingCommand;
 
-constexpr const char* kTopic = "BenchTopic";
+constexpr const char* kBenchTopic = "BenchTopic";
 
 std::string sibling_binary(const std::string& name) {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return name;
   return (self.parent_path().parent_path() / name / name).string();
-}
-
-double percentile(std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(sorted.size()));
-  return sorted[std::min(i, sorted.size() - 1)];
 }
 
 Result<RemotingCommand> call(const std::string& address, RemotingCommand request) {
@@ -61,7 +56,7 @@ Result<std::string> prepare_topic(BrokerGroup& group, int leader, int queues) {
   while (Clock::now() < deadline) {
     if (!created) {
       RemotingCommand update = remoting::make_request(rc::kUpdateAndCreateTopic, 0);
-      update.ext_fields["topic"] = kTopic;
+      update.ext_fields["topic"] = kBenchTopic;
       update.ext_fields["readQueueNums"] = std::to_string(queues);
       update.ext_fields["writeQueueNums"] = std::to_string(queues);
       update.ext_fields["perm"] = "6";
@@ -74,7 +69,7 @@ Result<std::string> prepare_topic(BrokerGroup& group, int leader, int queues) {
     }
     if (created) {
       RemotingCommand route_request = remoting::make_request(rc::kGetRouteinfoByTopic, 0);
-      route_request.ext_fields["topic"] = kTopic;
+      route_request.ext_fields["topic"] = kBenchTopic;
       auto reply = call(group.namesrv_address(), route_request);
       if (reply.ok() && reply->code == resp::kSuccess) {
         auto route = remoting::parse_topic_route_data(reply->body);
@@ -85,7 +80,7 @@ Result<std::string> prepare_topic(BrokerGroup& group, int leader, int queues) {
           }
         }
       }
-      last = "the name server has no master route for " + std::string(kTopic) + " yet";
+      last = "the name server has no master route for " + std::string(kBenchTopic) + " yet";
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -230,7 +225,7 @@ int run_produce_bench(const ProduceBenchOptions& options) {
   shared.body = &body;
   shared.queues = options.queues;
   shared.header.producer_group = "bench_producer";
-  shared.header.topic = kTopic;
+  shared.header.topic = kBenchTopic;
   shared.header.default_topic = "TBW102";
   shared.header.default_topic_queue_nums = 4;
   shared.header.properties = *properties;
@@ -296,9 +291,9 @@ int run_produce_bench(const ProduceBenchOptions& options) {
       {"msgs_per_s", messages / elapsed_s},
       {"mib_per_s", messages * options.message_bytes / elapsed_s / (1024.0 * 1024.0)},
       {"latency_ms",
-       {{"p50", percentile(latencies, 0.5)},
-        {"p99", percentile(latencies, 0.99)},
-        {"p999", percentile(latencies, 0.999)},
+       {{"p50", percentile_of_sorted(latencies, 0.5)},
+        {"p99", percentile_of_sorted(latencies, 0.99)},
+        {"p999", percentile_of_sorted(latencies, 0.999)},
         {"max", latencies.empty() ? 0.0 : latencies.back()}}},
       {"brokers_cpu_us_per_msg", (cpu_after.brokers_s - cpu_before.brokers_s) * per_msg},
       {"client_cpu_us_per_msg", (cpu_after.client_s - cpu_before.client_s) * per_msg},

@@ -11,6 +11,7 @@
 
 #include "broker/admin/admin_client.h"
 #include "broker/ledger/client/ledger_client.h"
+#include "broker/programs/dledger-bench/bench_stats.h"
 #include "broker/programs/dledger-bench/process_group.h"
 
 namespace dledger::bench {
@@ -19,10 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-double ms_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double, std::milli>(to - from).count();
-}
 
 std::uint64_t dir_bytes(const std::string& dir) {
   std::uint64_t total = 0;
@@ -102,13 +99,6 @@ std::optional<std::uint64_t> match_index_of(const admin::ReplicaStatus& leader, 
     if (m.id == "n" + std::to_string(id)) return m.match_index;
   }
   return std::nullopt;
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(values.size()));
-  return values[std::min(i, values.size() - 1)];
 }
 
 }  // namespace

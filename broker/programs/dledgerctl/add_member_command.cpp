@@ -5,11 +5,6 @@
 #include "broker/admin/admin_json.h"
 
 namespace dledger::ctl {
-namespace {
-
-constexpr int kMutationTimeoutMs = 15000;
-
-}  // namespace
 
 int run_add_member(const AddMemberOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();

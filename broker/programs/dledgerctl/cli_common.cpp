@@ -9,6 +9,7 @@
 #include "broker/admin/admin_json.h"
 
 namespace dledger::ctl {
+
 std::vector<std::string> split_address_list(const std::string& text) {
   std::vector<std::string> out;
   std::string current;

@@ -20,6 +20,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // the operation was refused or failed
 inline constexpr int kExitUsage = 2;   // bad flags or values
 
+// Default --timeout-ms of a membership change or leadership transfer (a committed entry).
+inline constexpr int kMutationTimeoutMs = 15000;
+
 inline constexpr const char* kDefaultAdmin = "127.0.0.1:10980";
 inline constexpr const char* kTokenEnv = "DLEDGER_ADMIN_TOKEN";
 

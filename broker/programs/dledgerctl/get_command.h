@@ -5,6 +5,7 @@
 // 2 for bad flags.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>

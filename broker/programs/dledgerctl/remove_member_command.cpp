@@ -3,11 +3,6 @@
 #include <ostream>
 
 namespace dledger::ctl {
-namespace {
-
-constexpr int kMutationTimeoutMs = 15000;
-
-}  // namespace
 
 int run_remove_member(const RemoveMemberOptions& options, std::ostream& out, std::ostream& err) {
   auto addresses = options.common.addresses();

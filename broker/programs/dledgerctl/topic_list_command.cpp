@@ -7,6 +7,7 @@
 #include "broker/programs/dledgerctl/remoting_session.h"
 
 namespace dledger::ctl {
+
 int run_topic_list(const TopicListOptions& options, std::ostream& out, std::ostream& err) {
   auto namesrvs = options.common.namesrv_addresses();
   if (!namesrvs.ok()) {

@@ -9,8 +9,6 @@
 namespace dledger::ctl {
 namespace {
 
-constexpr int kMutationTimeoutMs = 15000;
-
 void print_result(const TransferLeaderOptions& options, const admin::TransferResult& result,
                   std::ostream& out) {
   if (options.common.json) {

@@ -20,6 +20,8 @@ namespace dledger::log::testing {
 
 namespace fs = std::filesystem;
 
+inline constexpr std::uint64_t kMiB = 1 << 20;
+
 class TempDir {
  public:
   TempDir() {

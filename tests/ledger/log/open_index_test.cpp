@@ -10,8 +10,6 @@ namespace {
 
 using namespace dledger::log::testing;
 
-constexpr std::uint64_t kMiB = 1 << 20;
-
 // A log of `count` 100-byte entries (term 1) in one open segment, synced (so fully indexed).
 void build_indexed_log(const std::string& dir, std::uint64_t count) {
   OpenResult opened = open_ok(small_options(dir, nullptr, kMiB));

@@ -12,7 +12,6 @@ namespace {
 
 using namespace dledger::log::testing;
 
-constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kStep = 64 * 1024;
 
 Options prealloc_options(const std::string& dir, std::uint64_t segment_bytes = kMiB,

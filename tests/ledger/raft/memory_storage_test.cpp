@@ -7,16 +7,6 @@
 namespace dledger::raft::testing {
 namespace {
 
-Entry entry(std::uint64_t index, std::uint64_t term, std::string data = "d",
-            EntryType type = EntryType::kNormal) {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.type = type;
-  e.data = std::move(data);
-  return e;
-}
-
 TEST(MemoryStorage, EmptyStorageHasNoEntries) {
   MemoryStorage s;
   EXPECT_EQ(s.first_index(), 1u);

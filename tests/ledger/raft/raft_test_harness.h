@@ -49,6 +49,21 @@ inline RandomSource seeded_random(std::uint64_t seed) {
   };
 }
 
+// A log entry for tests: entry(index, term) has data "d" and type kNormal.
+inline Entry entry(std::uint64_t index, std::uint64_t term, std::string data = "d",
+                   EntryType type = EntryType::kNormal) {
+  Entry e;
+  e.index = index;
+  e.term = term;
+  e.type = type;
+  e.data = std::move(data);
+  return e;
+}
+inline Entry entry(std::uint64_t index, std::uint64_t term, EntryType type,
+                   std::string data = "d") {
+  return entry(index, term, std::move(data), type);
+}
+
 inline Config test_config(NodeId id) {
   Config c;
   c.id = id;

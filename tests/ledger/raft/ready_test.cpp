@@ -8,14 +8,6 @@
 namespace dledger::raft::testing {
 namespace {
 
-Entry entry(std::uint64_t index, std::uint64_t term) {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.data = "d";
-  return e;
-}
-
 TEST(Ready, SoftStateReportedWhenRoleTermOrLeaderChanges) {
   Cluster c(3);
   EXPECT_FALSE(c.core(2).has_ready());

@@ -6,14 +6,6 @@
 namespace dledger::raft::testing {
 namespace {
 
-Entry entry(std::uint64_t index, std::uint64_t term, std::string data = "d") {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.data = std::move(data);
-  return e;
-}
-
 bool is_append_with_entries(const Message& m, NodeId to) {
   return m.type == MessageType::kAppend && m.to == to && !m.entries.empty();
 }

@@ -10,16 +10,6 @@
 namespace dledger::raft::testing {
 namespace {
 
-Entry entry(std::uint64_t index, std::uint64_t term, EntryType type = EntryType::kNormal,
-            std::string data = "d") {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.type = type;
-  e.data = std::move(data);
-  return e;
-}
-
 Message valid_append() {
   Message m = make_message(MessageType::kAppend, 1, 2, 1);
   m.log_index = 1;
