@@ -13,7 +13,9 @@
 #include "broker/store/message_store.h"
 #include "broker/store/state_checkpoint.h"
 
-namespace dledger::store {
+// Its own namespace: the helpers below share names with message_store_test.cpp's, and the
+// sanitizer build compiles both files as one (CMAKE_UNITY_BUILD).
+namespace dledger::store::fake_ledger_test {
 namespace {
 
 template <typename Fn>
@@ -397,4 +399,4 @@ TEST(MessageStoreOnFakeLedger, DamagedCheckpointFallsBackToRebuildingFromTheLedg
 }
 
 }  // namespace
-}  // namespace dledger::store
+}  // namespace dledger::store::fake_ledger_test
