@@ -177,7 +177,7 @@ Result<int> BrokerGroup::wait_for_leader(const std::vector<int>& ids,
                                          std::chrono::milliseconds limit) {
   return wait_for_single_leader(
       ids, [this](int id) { return broker_running(id); }, [this](int id) { return status(id); },
-      [this](int id) { return "broker n" + std::to_string(id) + " exited; see " + log_path(id); },
+      [this](int id) { return exited_message("broker n" + std::to_string(id), log_path(id)); },
       limit);
 }
 

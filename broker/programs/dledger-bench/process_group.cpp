@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,6 +75,21 @@ std::uint16_t pick_free_port() {
   }
   ::close(fd);
   return port;
+}
+
+std::string exited_message(const std::string& who, const std::string& log_path,
+                           std::size_t max_lines) {
+  std::ifstream in(log_path);
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    last.push_back(std::move(line));
+    if (last.size() > max_lines) last.pop_front();
+  }
+  std::string out = who + " exited; see " + log_path;
+  if (last.empty()) return out + " (empty or unreadable)";
+  out += "; its last lines:";
+  for (const std::string& line : last) out += "\n  " + line;
+  return out;
 }
 
 ProcessGroup::ProcessGroup(std::string binary, std::string extra_config)
@@ -301,7 +317,7 @@ Result<int> ProcessGroup::wait_for_leader(const std::vector<int>& ids,
                                           std::chrono::milliseconds limit) {
   return wait_for_single_leader(
       ids, [this](int id) { return running(id); }, [this](int id) { return status(id); },
-      [this](int id) { return "n" + std::to_string(id) + " exited; see " + log_path(id); }, limit);
+      [this](int id) { return exited_message("n" + std::to_string(id), log_path(id)); }, limit);
 }
 
 bool ProcessGroup::wait_for_commit(int id, std::uint64_t index, std::chrono::milliseconds limit) {

@@ -42,6 +42,11 @@ bool still_running(pid_t& pid);  // reaps it when it has exited
 // nullopt when pid <= 0 or the file cannot be read (the process is gone).
 std::optional<double> process_cpu_seconds(pid_t pid);
 
+// "<who> exited; see <log_path>" followed by the log's last `max_lines` lines, so a failure
+// message says why even after the test's directory is removed.
+std::string exited_message(const std::string& who, const std::string& log_path,
+                           std::size_t max_lines = 20);
+
 // Polls (bounded by `limit`) until every id in `ids` is running, exactly one reports role leader
 // and all of them name that leader ("n<id>") in the same term; returns the leader's id. Errors:
 // kUnavailable when a process exited (message from `exited(id)`), kTimeout otherwise.
