@@ -100,13 +100,15 @@ void add_replica_commands(CLI::App& app, CommandAction& action) {
   }
 }
 
+// --peers of append and get.
+constexpr const char* kLedgerPeersHelp =
+    "Client addresses n0-host:port;... (default $DLEDGER_PEERS or n0-127.0.0.1:20911)";
+
 void add_ledger_client_commands(CLI::App& app, CommandAction& action) {
   {
     auto [command, options] = add_command<AppendOptions>(
         app, action, "append", "Append entries through the ledger client protocol", run_append);
-    command->add_option("--peers", options->peers,
-                        "Client addresses n0-host:port;... (default $DLEDGER_PEERS or "
-                        "n0-127.0.0.1:20911)");
+    command->add_option("--peers", options->peers, kLedgerPeersHelp);
     command->add_flag("--batch", options->batch, "Append all DATA as one batch");
     command->add_flag("--json", options->json, "JSON output");
     command->add_option("--timeout-ms", options->timeout_ms, "Deadline per append, with retries")
@@ -116,9 +118,7 @@ void add_ledger_client_commands(CLI::App& app, CommandAction& action) {
   {
     auto [command, options] =
         add_command<GetOptions>(app, action, "get", "Read committed entries by index", run_get);
-    command->add_option("--peers", options->peers,
-                        "Client addresses n0-host:port;... (default $DLEDGER_PEERS or "
-                        "n0-127.0.0.1:20911)");
+    command->add_option("--peers", options->peers, kLedgerPeersHelp);
     command->add_flag("--raw", options->raw, "Print the entry bytes only");
     command->add_flag("--json", options->json, "JSON output");
     command->add_option("--timeout-ms", options->timeout_ms, "Deadline per read, with retries")
