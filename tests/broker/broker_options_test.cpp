@@ -106,6 +106,21 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
     EXPECT_EQ(off->ledger.preallocate_bytes, 0u);
   }
   {
+    // The log's page-cache window: unlimited (0) by default; a negative size is refused.
+    Properties p = base_props();
+    auto defaults = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(defaults->ledger.page_cache_bytes, 0u);
+    p.set("logPageCacheBytes", "-1");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("logPageCacheBytes"), std::string::npos);
+    p.set("logPageCacheBytes", "268435456");
+    auto set = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(set.ok());
+    EXPECT_EQ(set->ledger.page_cache_bytes, 268435456u);
+  }
+  {
     Properties p = base_props();
     p.set("maxInflightAppends", "0");
     auto o = BrokerOptions::from_properties(p);

@@ -1,5 +1,6 @@
 #include "broker/ledger/log/fault_injecting_file_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -37,6 +38,12 @@ class FaultInjectingFile : public File {
   Status truncate(std::uint64_t size) override {
     if (Status s = io_->before(FileOp::kTruncate, path()); !s) return s;
     return inner_->truncate(size);
+  }
+  Status drop_cached(std::uint64_t offset, std::uint64_t length) override {
+    if (Status s = io_->before(FileOp::kDropCached, path()); !s) return s;
+    Status s = inner_->drop_cached(offset, length);
+    if (s) io_->record_dropped(path(), length == 0 ? UINT64_MAX : offset + length);
+    return s;
   }
   Result<std::uint64_t> size() override {
     if (Status s = io_->before(FileOp::kSize, path()); !s) return s.error();
@@ -113,11 +120,18 @@ std::uint64_t FaultInjectingFileIo::bytes_read_from_prefix(const std::string& pr
   return total;
 }
 
+std::uint64_t FaultInjectingFileIo::dropped_cached_until(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = dropped_until_.find(name);
+  return it == dropped_until_.end() ? 0 : it->second;
+}
+
 void FaultInjectingFileIo::reset_counts() {
   std::lock_guard<std::mutex> lock(mu_);
   counts_ = {};
   mutations_ = 0;
   bytes_read_.clear();
+  dropped_until_.clear();
 }
 
 Status FaultInjectingFileIo::before(FileOp op, const std::string& path) {
@@ -149,6 +163,12 @@ Status FaultInjectingFileIo::before(FileOp op, const std::string& path) {
 void FaultInjectingFileIo::record_read(const std::string& path, std::uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   bytes_read_[base_name(path)] += bytes;
+}
+
+void FaultInjectingFileIo::record_dropped(const std::string& path, std::uint64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::uint64_t& until = dropped_until_[base_name(path)];
+  until = std::max(until, end);
 }
 
 Result<std::unique_ptr<File>> FaultInjectingFileIo::open(const std::string& path, OpenMode mode) {

@@ -29,6 +29,7 @@ enum class FileOp : std::uint8_t {
   kSync,
   kTruncate,
   kSize,
+  kDropCached,
   kRename,
   kRemove,
   kSyncDir,
@@ -59,6 +60,9 @@ class FaultInjectingFileIo : public FileIo,
   std::uint64_t bytes_read_from(const std::string& name) const;
   // Total bytes read from files whose name starts with `prefix`.
   std::uint64_t bytes_read_from_prefix(const std::string& prefix) const;
+  // The end of the highest range dropped from the page cache (File::drop_cached) of files
+  // named `name` (length 0 counts as "to the end": UINT64_MAX); 0 if none.
+  std::uint64_t dropped_cached_until(const std::string& name) const;
   void reset_counts();
 
   Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override;
@@ -72,6 +76,7 @@ class FaultInjectingFileIo : public FileIo,
   // Used by the wrapped File objects: counts the call and returns the injected failure, if any.
   Status before(FileOp op, const std::string& path);
   void record_read(const std::string& path, std::uint64_t bytes);
+  void record_dropped(const std::string& path, std::uint64_t end);
 
  private:
   static bool is_mutation(FileOp op);
@@ -90,6 +95,7 @@ class FaultInjectingFileIo : public FileIo,
   std::uint64_t mutations_ = 0;
   std::uint64_t sync_delay_us_ = 0;
   std::map<std::string, std::uint64_t> bytes_read_;
+  std::map<std::string, std::uint64_t> dropped_until_;
 };
 
 }  // namespace dledger::log

@@ -68,6 +68,13 @@ class PosixFile : public File {
     return Status();
   }
 
+  Status drop_cached(std::uint64_t offset, std::uint64_t length) override {
+    int rc = ::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                             POSIX_FADV_DONTNEED);
+    if (rc != 0) return io_error(rc, "posix_fadvise(DONTNEED)", path_);
+    return Status();
+  }
+
   Status try_lock() override {
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) {

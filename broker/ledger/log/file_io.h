@@ -36,6 +36,11 @@ class File {
   // fdatasync: the data and the file size are durable when it returns ok.
   virtual Status sync() = 0;
   virtual Status truncate(std::uint64_t size) = 0;
+  // Advice, not a mutation: the cached pages of [offset, offset + length) (length 0: to the end
+  // of the file) are no longer needed and may be dropped from the page cache. Only clean pages
+  // go, so callers advise ranges they have synced; the data stays on disk and later reads of it
+  // are served from there. Errors only for a bad file descriptor or range.
+  virtual Status drop_cached(std::uint64_t offset, std::uint64_t length) = 0;
   virtual Result<std::uint64_t> size() = 0;
   // Takes an exclusive advisory lock (flock) held until the File is destroyed. kBusy if another
   // open file description holds it (another process, or another open in this process).

@@ -848,6 +848,7 @@ Status SegmentedLog::sync_locked() {
     if (Status s = options_.io->sync_dir(options_.dir); !s) return fail(s.error());
     dir_dirty_ = false;
   }
+  drop_cached_behind_locked();
   std::uint64_t damaged = damaged_from_.load();
   if (damaged != 0 && damaged != meta_.damaged_index) {
     format::Meta meta = meta_;
@@ -856,6 +857,41 @@ Status SegmentedLog::sync_locked() {
     if (Status s = write_meta_locked(meta); !s) return s;
   }
   return Status();
+}
+
+void SegmentedLog::drop_cached_behind_locked() {
+  const std::uint64_t keep_total = options_.page_cache_bytes;
+  if (keep_total == 0) return;
+  // Newest segment first: `newer` bytes of data follow the segment looked at. Every byte of
+  // every segment is synced here (sync_locked synced the open one; sealing synced the others).
+  std::uint64_t newer = 0;
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    Segment& seg = *it;
+    const std::uint64_t end = seg.end_offset;
+    // A truncation may have cut the segment below what was dropped; the bytes written since
+    // are cached again.
+    seg.uncached_to = std::min(seg.uncached_to, end);
+    const std::uint64_t keep = keep_total > newer ? keep_total - newer : 0;
+    const std::uint64_t drop_to = end > keep ? end - keep : 0;
+    const bool whole = keep == 0;  // the segment lies entirely behind the kept bytes
+    if (drop_to >= seg.uncached_to + kDropCachedStepBytes || (whole && drop_to > seg.uncached_to)) {
+      // A segment entirely behind goes to its end (length 0, including a last partial page);
+      // otherwise whole pages only, the kernel rounds the range inwards.
+      const std::uint64_t length = whole ? 0 : drop_to - seg.uncached_to;
+      if (Status s = seg.file->drop_cached(seg.uncached_to, length); !s) {
+        if (!drop_cached_failed_) {
+          drop_cached_failed_ = true;
+          warn("dropping cached pages of the log failed: " + s.error().message +
+               " (they stay cached; nothing else is affected)");
+        }
+        return;
+      }
+      seg.uncached_to = drop_to;
+    }
+    // Older segments were dropped entirely by an earlier call once they fell behind.
+    if (whole && seg.uncached_to >= end) break;
+    newer += end;
+  }
 }
 
 }  // namespace dledger::log

@@ -127,6 +127,15 @@
 //   or extents to journal): about 40% less latency per sync on ext4. Cost: the zeros are written
 //   once more than the data. Zeros after the last entry are never an entry (magic 0) and never
 //   damage (RECOVERY 3, ZERO TAIL).
+// PAGE CACHE (Options::page_cache_bytes, default 0 = no limit): after each sync(), the pages of
+//   segment data older than the newest page_cache_bytes of the log are dropped from the page
+//   cache (File::drop_cached, posix_fadvise DONTNEED), in steps of kDropCachedStepBytes, so a
+//   log keeps between page_cache_bytes and page_cache_bytes + one step of its data cached. Only
+//   synced data is dropped (never the zeros written ahead), and nothing changes on disk: reads of
+//   dropped data are served from the disk. A failed drop is warned about once and otherwise
+//   ignored. Why: the page cache counts toward a container's memory limit, and new writes reuse
+//   the freed pages instead of growing the cache (on a VM whose host reclaims free guest memory,
+//   the first touch of a new page is a host fault, several times the cost of the write).
 // seal (roll-over): ftruncate the zeros off (the file is then exactly its entries); fdatasync the
 //   open segment; write and fdatasync the .idx; fsync dir; rename
 //   open-<first>.log to segment-<first>-<last>.log; fsync dir. The next append creates
@@ -230,6 +239,8 @@ namespace dledger::log {
 
 // Recovery reads the whole zero-filled tail of the open segment, so it is bounded.
 inline constexpr std::uint64_t kMaxPreallocateBytes = 64ull << 20;
+// PAGE CACHE drops at least this much at once (one posix_fadvise per MiB of log written).
+inline constexpr std::uint64_t kDropCachedStepBytes = 1ull << 20;
 
 struct Options {
   std::string dir;                           // created if missing (its parent must exist)
@@ -242,6 +253,9 @@ struct Options {
   // never past segment_bytes; sealing a segment cuts them off. Recovery reads them (to tell them
   // from entries appended after the last sync), hence the bound kMaxPreallocateBytes.
   std::uint64_t preallocate_bytes = 1ull << 20;
+  // The newest bytes of log data to keep in the operating system's page cache (0: no limit, the
+  // kernel decides). See PAGE CACHE.
+  std::uint64_t page_cache_bytes = 0;
   std::shared_ptr<FileIo> io = default_file_io();
   // Scan every closed segment at open instead of trusting the .idx files (slow; for fsck-style
   // verification).
@@ -382,6 +396,9 @@ class SegmentedLog : public raft::Storage {
     // only; a closed segment's file is exactly end_offset bytes). Used by writers only (under
     // write_mu_; readers never look at it).
     std::uint64_t file_bytes = 0;
+    // Bytes [0, uncached_to) of the file were dropped from the page cache (PAGE CACHE). Writers
+    // only, like file_bytes.
+    std::uint64_t uncached_to = 0;
     bool closed = false;
     std::int64_t sealed_at_unix_ms = 0;
     std::string name;
@@ -431,6 +448,8 @@ class SegmentedLog : public raft::Storage {
   Status remove_open_index_locked();
   void remove_stale_snapshots_locked(std::uint64_t keep_index);
   Status sync_locked();
+  // PAGE CACHE: drops the cached pages of synced data older than Options::page_cache_bytes.
+  void drop_cached_behind_locked();
 
   Options options_;
   std::unique_ptr<File> lock_file_;  // holds the directory lock while the log is open
@@ -449,6 +468,7 @@ class SegmentedLog : public raft::Storage {
   std::string open_index_name_;
   std::uint64_t open_index_records_ = 0;
   bool open_index_write_failed_ = false;  // warned once already
+  bool drop_cached_failed_ = false;       // warned once already
   std::string zeros_;                     // preallocate_locked's source of zeros (writers only)
   // Smallest index a read found damaged (0: none); reads at or after it fail. Persisted as
   // meta.damaged_index by the next sync().

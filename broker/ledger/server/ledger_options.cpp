@@ -76,6 +76,7 @@ Result<LedgerOptions> LedgerOptions::from_properties(const Properties& props) {
   // key, rather than when the log opens.
   DLEDGER_READ_INT(o.segment_bytes, "segmentBytes", 1ll << 30, 4096, 2ll << 30);
   DLEDGER_READ_INT(o.preallocate_bytes, "preallocateBytes", 1ll << 20, 0, 64ll << 20);
+  DLEDGER_READ_INT(o.page_cache_bytes, "logPageCacheBytes", 0, 0, 1ll << 50);
   DLEDGER_READ_INT(o.retention_hours, "fileReservedTime", 72, 0, 24 * 365 * 10);
   DLEDGER_READ_INT(o.retention_bytes, "retentionBytes", 0, 0, 1ll << 50);
   DLEDGER_READ_INT(o.retention_check_interval_ms, "retentionCheckIntervalMs", 60000, 10, 86400000);

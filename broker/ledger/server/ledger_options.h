@@ -16,6 +16,10 @@
 //   preallocateBytes       zero-filled space written ahead of the log's end so that an fsync
 //                          flushes data only, not file-size metadata; 0 = off, up to 64 MiB
 //                          [1048576]
+//   logPageCacheBytes      the newest bytes of the log kept in the page cache; older synced
+//                          pages are dropped (posix_fadvise DONTNEED, in 1 MiB steps), so the
+//                          log's share of the page cache stays bounded; 0 = no limit, the kernel
+//                          decides; up to 1 PiB [0]
 //   fileReservedTime       retention by age, hours; 0 = keep [72]
 //   retentionBytes         retention by total size; 0 = unlimited [0]
 //   retentionCheckIntervalMs  how often a snapshot is taken and retention applied [60000]
@@ -74,6 +78,7 @@ struct LedgerOptions {
   std::uint32_t tick_ms = 10;
   std::uint64_t segment_bytes = 1ull << 30;
   std::uint64_t preallocate_bytes = 1ull << 20;
+  std::uint64_t page_cache_bytes = 0;
   std::uint32_t retention_hours = 72;
   std::uint64_t retention_bytes = 0;
   std::uint32_t retention_check_interval_ms = 60000;

@@ -182,6 +182,7 @@ Status LedgerServerImpl::init() {
   log_options.dir = options_.data_dir;
   log_options.segment_bytes = options_.segment_bytes;
   log_options.preallocate_bytes = options_.preallocate_bytes;
+  log_options.page_cache_bytes = options_.page_cache_bytes;
   log_options.on_warning = [](const std::string& w) { spdlog::warn("ledger log: {}", w); };
   auto opened = log::SegmentedLog::open(std::move(log_options));
   if (!opened.ok()) return opened.error();
