@@ -42,7 +42,6 @@ class BrokerMetrics;
 
 struct BrokerContext {
   store::MessageStore* store = nullptr;
-  ledger::LedgerServer* ledger = nullptr;  // to read back a message by physical offset (36)
   ConsumerRegistry consumers;
   std::unique_ptr<PullSuspender> suspender;
   std::atomic<std::uint32_t> next_queue{0};  // round robin for sends with queueId < 0
@@ -58,8 +57,6 @@ class BrokerHandlers {
   struct Options {
     std::size_t max_suspended_pulls = 10000;
     std::uint64_t max_pull_bytes = 4u << 20;
-    // The ledger under `store`; CONSUMER_SEND_MSG_BACK answers SYSTEM_ERROR without it.
-    ledger::LedgerServer* ledger = nullptr;
     // How a follower reaches the leader (self name, brokerPeers addresses, listen port).
     LeaderForwarder::Options forwarding;
     // How often a follower checks for a new leader to replay its clients' heartbeats to.
@@ -94,6 +91,7 @@ frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30,
 frontend::Handler make_update_topic_handler(BrokerContext& context);
 frontend::Handler make_all_topic_config_handler(BrokerContext& context);
 frontend::Handler make_send_back_handler(BrokerContext& context);
+frontend::Handler make_view_message_handler(BrokerContext& context);  // 33
 frontend::Handler make_lock_batch_handler(BrokerContext& context);
 frontend::Handler make_unlock_batch_handler(BrokerContext& context);
 frontend::Handler make_topic_stats_handler(BrokerContext& context);    // 202

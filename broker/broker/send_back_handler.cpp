@@ -22,27 +22,6 @@ namespace dledger::broker {
 namespace resp = remoting::response_code;
 using remoting::RemotingCommand;
 
-namespace {
-
-Result<store::StoredMessage> read_message(ledger::LedgerServer& ledger, std::int64_t offset) {
-  store::MessageLocation location = store::location_of(offset);
-  auto entry = ledger.get(location.ledger_index);
-  if (!entry.ok()) return entry.error();
-  auto command = store::decode_command(entry->data);
-  if (!command.ok()) return command.error();
-  if (auto* put = std::get_if<store::PutMessageCommand>(&*command)) {
-    if (location.batch_position == 0) return put->message;
-  } else if (auto* batch = std::get_if<store::PutBatchCommand>(&*command)) {
-    if (location.batch_position < batch->messages.size()) {
-      return batch->messages[location.batch_position];
-    }
-  }
-  return make_error(ErrorCode::kNotFound,
-                    "offset " + std::to_string(offset) + " does not name a stored message");
-}
-
-}  // namespace
-
 frontend::Handler make_send_back_handler(BrokerContext& context) {
   return [&context](const RemotingCommand& request, frontend::Connection&,
                     frontend::Responder respond) {
@@ -60,12 +39,7 @@ frontend::Handler make_send_back_handler(BrokerContext& context) {
       respond(remoting::make_response(request, resp::kServiceNotAvailable, remark_for(not_leader)));
       return;
     }
-    if (context.ledger == nullptr) {
-      respond(remoting::make_response(request, resp::kSystemError,
-                                      "message look-up by offset is not available"));
-      return;
-    }
-    auto original = read_message(*context.ledger, header->offset);
+    auto original = context.store->message_at(header->offset);
     if (!original.ok()) {
       respond(remoting::make_response(request, resp::kSystemError,
                                       "CONSUMER_SEND_MSG_BACK offset " +

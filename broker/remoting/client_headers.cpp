@@ -57,6 +57,16 @@ Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(
   return req;
 }
 
+Result<ViewMessageRequest> parse_view_message_request(const RemotingCommand& cmd) {
+  if (Status s = expect_request_code(cmd, {request_code::kViewMessageById}); !s.ok())
+    return s.error();
+  ExtFieldReader r(cmd);
+  ViewMessageRequest req;
+  req.offset = r.required_int("offset", 0, kI64Max);
+  if (!r.ok()) return r.error();
+  return req;
+}
+
 Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd) {
   if (Status s = expect_request_code(cmd, {request_code::kGetRouteinfoByTopic}); !s.ok())
     return s.error();

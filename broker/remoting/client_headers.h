@@ -49,6 +49,12 @@ struct ConsumerSendMsgBackRequest {
 };
 Result<ConsumerSendMsgBackRequest> parse_consumer_send_msg_back_request(const RemotingCommand& cmd);
 
+// VIEW_MESSAGE_BY_ID (33): the physical offset a message's offset msgId carries.
+struct ViewMessageRequest {
+  int64_t offset = 0;
+};
+Result<ViewMessageRequest> parse_view_message_request(const RemotingCommand& cmd);
+
 struct GetRouteInfoRequest {
   std::string topic;
 };

@@ -26,6 +26,15 @@ std::int64_t system_clock_ms() {
       .count();
 }
 
+// Reads the data of a committed ledger entry (for build_stored_records).
+LedgerEntryReader committed_entry_reader(ledger::LedgerServer* ledger) {
+  return [ledger](std::uint64_t index) -> Result<std::string> {
+    auto entry = ledger->get(index);
+    if (!entry.ok()) return entry.error();
+    return std::move(entry->data);
+  };
+}
+
 Error stopped_error() {
   return make_error(ErrorCode::kStopped, "message store is not running");
 }
@@ -635,15 +644,8 @@ Result<GetMessagesResult> MessageStore::get_messages(
   result.max_offset = plan.max_offset;
   result.next_begin_offset = plan.next_begin_offset;
   if (plan.status != GetStatus::kFound) return result;
-  ledger::LedgerServer* ledger = core_->ledger;
-  auto built = build_stored_records(
-      plan,
-      [ledger](std::uint64_t index) -> Result<std::string> {
-        auto entry = ledger->get(index);
-        if (!entry.ok()) return entry.error();
-        return std::move(entry->data);
-      },
-      max_bytes, filter, max_count);
+  auto built = build_stored_records(plan, committed_entry_reader(core_->ledger), max_bytes, filter,
+                                    max_count);
   if (!built.ok()) {
     if (built.error().code == ErrorCode::kOutOfRange) {
       // Retention removed the entry after the plan was made.
@@ -660,6 +662,62 @@ Result<GetMessagesResult> MessageStore::get_messages(
   result.skipped = built->skipped;
   result.next_begin_offset = built->next_begin_offset;
   return result;
+}
+
+Result<StoredMessage> MessageStore::message_at(std::int64_t physical_offset) const {
+  if (!core_->started.load()) return stopped_error();
+  if (physical_offset < 0) {
+    return invalid_argument("physical offset " + std::to_string(physical_offset) + " is negative");
+  }
+  const MessageLocation location = location_of(physical_offset);
+  auto not_found = [&](const std::string& why) {
+    return make_error(ErrorCode::kNotFound,
+                      "no message at physical offset " + std::to_string(physical_offset) +
+                          " (ledger " + "entry " + std::to_string(location.ledger_index) +
+                          ", position " + std::to_string(location.batch_position) + "): " + why);
+  };
+  // Reads never expose what this replica has not applied.
+  if (location.ledger_index == 0 || location.ledger_index > core_->applied.load()) {
+    return not_found("not applied on this replica");
+  }
+  auto entry = core_->ledger->get(location.ledger_index);
+  if (!entry.ok()) {
+    if (entry.error().code == ErrorCode::kOutOfRange) return not_found("removed by retention");
+    return entry.error();
+  }
+  auto command = decode_command(entry->data);
+  if (!command.ok()) {
+    return make_error(
+        ErrorCode::kCorruption,
+        "ledger entry " + std::to_string(location.ledger_index) + ": " + command.error().message);
+  }
+  const StoredMessage* message = store::message_at(*command, location.batch_position);
+  if (message == nullptr) return not_found("that entry holds no message there");
+  return *message;
+}
+
+Result<std::string> MessageStore::message_record_at(std::int64_t physical_offset) const {
+  auto message = message_at(physical_offset);
+  if (!message.ok()) return message.error();
+  ReadPlan plan;
+  {
+    std::shared_lock lock(core_->state_mu);
+    auto queue_offset = core_->state.queue_offset_of(message->topic, message->queue_id,
+                                                     location_of(physical_offset));
+    if (queue_offset)
+      plan = core_->state.plan_read(message->topic, message->queue_id, *queue_offset, 1);
+  }
+  if (plan.status != GetStatus::kFound || plan.entries.size() != 1 ||
+      physical_offset_of(plan.entries[0].second.ledger_index,
+                         plan.entries[0].second.batch_position) != physical_offset) {
+    return make_error(ErrorCode::kNotFound,
+                      "the message at physical offset " + std::to_string(physical_offset) +
+                          " is no longer in consume queue " + message->topic + ":" +
+                          std::to_string(message->queue_id) + " (retention)");
+  }
+  auto built = build_stored_records(plan, committed_entry_reader(core_->ledger), UINT64_MAX);
+  if (!built.ok()) return built.error();
+  return std::move(built->records);
 }
 
 std::int64_t MessageStore::min_offset(const std::string& topic, std::int32_t queue_id) const {

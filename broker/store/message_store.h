@@ -140,6 +140,15 @@ class MessageStore {
                                          std::int64_t offset, std::uint32_t max_count,
                                          std::uint64_t max_bytes, const MessageFilter& filter,
                                          std::uint32_t max_scan);
+  // The message whose physical offset (the offset its offset msgId carries) is
+  // `physical_offset`, as applied on this replica. kNotFound when no applied message has that
+  // offset (never stored, not applied here yet, or removed by retention); kInvalidArgument for
+  // a negative offset; kCorruption when its ledger entry is not a store command.
+  Result<StoredMessage> message_at(std::int64_t physical_offset) const;
+  // The same message as the record a consumer pulls (with its queue offset and store
+  // timestamp): the body of a VIEW_MESSAGE_BY_ID reply. kNotFound also when its consume-queue
+  // entry is gone (retention).
+  Result<std::string> message_record_at(std::int64_t physical_offset) const;
   std::int64_t min_offset(const std::string& topic, std::int32_t queue_id) const;
   std::int64_t max_offset(const std::string& topic, std::int32_t queue_id) const;
   std::int64_t search_offset_by_timestamp(const std::string& topic, std::int32_t queue_id,

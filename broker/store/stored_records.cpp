@@ -26,9 +26,6 @@ remoting::MessageRecord to_message_record(const StoredMessage& message, std::int
   return r;
 }
 
-namespace {
-
-// The message at `position` of a decoded command, or nullptr.
 const StoredMessage* message_at(const StoreCommand& command, std::uint32_t position) {
   if (const auto* put = std::get_if<PutMessageCommand>(&command)) {
     return position == 0 ? &put->message : nullptr;
@@ -38,8 +35,6 @@ const StoredMessage* message_at(const StoreCommand& command, std::uint32_t posit
   }
   return nullptr;
 }
-
-}  // namespace
 
 Result<StoredRecords> build_stored_records(const ReadPlan& plan, const LedgerEntryReader& reader,
                                            std::uint64_t max_bytes, const MessageFilter& filter,

@@ -17,6 +17,9 @@ namespace dledger::store {
 // Returns the data of the committed ledger entry at `ledger_index`.
 using LedgerEntryReader = std::function<Result<std::string>(std::uint64_t ledger_index)>;
 
+// The message at `position` of a decoded command (a put: 0; a batch: its index), or nullptr.
+const StoredMessage* message_at(const StoreCommand& command, std::uint32_t position);
+
 // The record a consumer receives for `message`.
 remoting::MessageRecord to_message_record(const StoredMessage& message, std::int64_t queue_offset,
                                           std::int64_t physical_offset,

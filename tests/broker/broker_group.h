@@ -82,7 +82,6 @@ class BrokerGroup {
       EXPECT_TRUE(server.ok()) << server.error().to_string();
       r.ledger = std::move(server).value();
       EXPECT_TRUE(r.store->start(r.ledger.get()).ok());
-      handler_options.ledger = r.ledger.get();
       r.handlers = std::make_unique<BrokerHandlers>(*r.store, handler_options);
       frontend::RemotingServer::Options server_options;
       server_options.host = "127.0.0.1";

@@ -20,6 +20,7 @@
 #include "broker/remoting/pull_header.h"
 #include "broker/remoting/register_broker.h"
 #include "broker/remoting/send_header.h"
+#include "broker/store/store_state.h"
 #include "tests/broker/broker_group.h"
 #include "tests/broker/broker_requests.h"
 
@@ -496,6 +497,70 @@ TEST_F(BrokerHandlersTest, SentBackMessageIsScheduledForTheRetryTopicOfTheGroup)
   EXPECT_EQ(props->at("RETRY_TOPIC"), "orders");
   EXPECT_EQ(props->at("ORIGIN_MESSAGE_ID"), reply->msg_id);
   EXPECT_EQ(props->at("TAGS"), "TagA");
+}
+
+TEST_F(BrokerHandlersTest, ViewMessageByIdReturnsTheRecordAPullReturnsFromAnyReplica) {
+  auto sent = master().invoke_sync(
+      send_request(rc::kSendMessageV2, 1, "view-me", remoting::SerializeType::kJson), 10s);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  auto reply = remoting::parse_send_message_response(*sent);
+  ASSERT_TRUE(reply.ok());
+  // What a client's viewMessage(msgId) does: decode the offset msgId, ask for its offset.
+  auto id = remoting::decode_offset_msg_id(reply->msg_id);
+  ASSERT_TRUE(id.ok()) << id.error().to_string();
+  auto view = [](std::int64_t offset) {
+    RemotingCommand cmd = remoting::make_request(rc::kViewMessageById, 0);
+    cmd.ext_fields = {{"offset", std::to_string(offset)}};
+    return cmd;
+  };
+  auto pulled = master().invoke_sync(pull_request(1, reply->queue_offset, 0, 0), 10s);
+  ASSERT_TRUE(pulled.ok());
+  auto pulled_records = remoting::decode_message_records(pulled->body);
+  ASSERT_TRUE(pulled_records.ok());
+  ASSERT_FALSE(pulled_records->empty());
+
+  // The master, and a follower once it has applied the entry, answer with the pulled record.
+  for (frontend::RemotingClient* client : {&master(), &follower()}) {
+    RemotingCommand answer;
+    ASSERT_TRUE(dledger::testing::eventually([&] {
+      auto got = client->invoke_sync(view(id->physical_offset), 10s);
+      if (!got.ok()) return false;
+      answer = std::move(got).value();
+      return answer.code == resp::kSuccess;
+    })) << answer.remark.value_or("");
+    auto records = remoting::decode_message_records(answer.body);
+    ASSERT_TRUE(records.ok()) << records.error().to_string();
+    ASSERT_EQ(records->size(), 1u);
+    const remoting::MessageRecord& r = (*records)[0];
+    EXPECT_EQ(r.body, "view-me");
+    EXPECT_EQ(r.topic, "orders");
+    EXPECT_EQ(r.queue_id, 1);
+    EXPECT_EQ(r.queue_offset, reply->queue_offset);
+    EXPECT_EQ(r.physical_offset, id->physical_offset);
+    EXPECT_EQ(remoting::offset_msg_id(r), reply->msg_id);
+    std::string pulled_bytes;
+    ASSERT_TRUE(remoting::append_message_record((*pulled_records)[0], &pulled_bytes).ok());
+    EXPECT_EQ(answer.body, pulled_bytes);
+  }
+
+  // Offsets naming no message: past everything stored, and the group's first ledger entry
+  // (not a message). SYSTEM_ERROR, as RocketMQ's broker answers.
+  for (std::int64_t offset :
+       {id->physical_offset + (std::int64_t{1} << 40), store::physical_offset_of(1, 0)}) {
+    auto missing = master().invoke_sync(view(offset), 10s);
+    ASSERT_TRUE(missing.ok());
+    EXPECT_EQ(missing->code, resp::kSystemError);
+    EXPECT_NE(missing->remark.value_or("").find("can not find message by the offset, " +
+                                                std::to_string(offset)),
+              std::string::npos)
+        << missing->remark.value_or("");
+  }
+  // A header without the offset names the field.
+  auto bad = master().invoke_sync(remoting::make_request(rc::kViewMessageById, 0), 10s);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->code, resp::kSystemError);
+  EXPECT_NE(bad->remark.value_or("").find("offset"), std::string::npos);
 }
 
 TEST_F(BrokerHandlersTest, UnreachableNameServerDoesNotStopTheRegistrar) {

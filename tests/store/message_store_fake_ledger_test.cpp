@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "broker/remoting/message_codec.h"
 #include "broker/store/message_store.h"
 #include "broker/store/state_checkpoint.h"
 
@@ -212,6 +213,57 @@ TEST(MessageStoreOnFakeLedger, RetentionRaisesReportedMinOffsets) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->status, GetStatus::kFound);
   EXPECT_EQ(kept->count, 2u);
+  store.stop();
+}
+
+TEST(MessageStoreOnFakeLedger, MessageAtAPhysicalOffsetIsFoundUntilRetentionRemovesIt) {
+  FakeLedger ledger;
+  MessageStore store(fast_options());
+  ASSERT_TRUE(store.start(&ledger).ok());
+  ASSERT_TRUE(store.update_topic(TopicConfig{"t", 2, 2, 6, 0}).ok());  // index 1
+  auto single = store.put_message_sync(message(0, "one"));             // index 2
+  ASSERT_TRUE(single.ok());
+  auto batch = store.put_batch_sync({message(1, "b0"), message(1, "b1")});  // index 3
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->msg_ids.size(), 2u);
+
+  auto one = store.message_at(single->physical_offset);
+  ASSERT_TRUE(one.ok()) << one.error().to_string();
+  EXPECT_EQ(one->body, "one");
+  // Every message of a batch has its own physical offset.
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    const std::int64_t offset =
+        physical_offset_of(location_of(batch->physical_offset).ledger_index, i);
+    auto m = store.message_at(offset);
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    EXPECT_EQ(m->body, "b" + std::to_string(i));
+    auto record = store.message_record_at(offset);
+    ASSERT_TRUE(record.ok()) << record.error().to_string();
+    auto decoded = remoting::decode_message_records(*record);
+    ASSERT_TRUE(decoded.ok());
+    ASSERT_EQ(decoded->size(), 1u);
+    EXPECT_EQ((*decoded)[0].queue_offset, i);
+    EXPECT_EQ((*decoded)[0].physical_offset, offset);
+    EXPECT_EQ((*decoded)[0].body, "b" + std::to_string(i));
+  }
+  // Not a message: past the batch's end, the topic entry, the unused index 0, a negative offset.
+  EXPECT_EQ(store.message_at(physical_offset_of(3, 2)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store.message_at(physical_offset_of(1, 0)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store.message_at(0).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store.message_at(-1).error().code, ErrorCode::kInvalidArgument);
+  // Not applied (nothing at index 4 yet).
+  auto ahead = store.message_at(physical_offset_of(4, 0));
+  ASSERT_FALSE(ahead.ok());
+  EXPECT_EQ(ahead.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(ahead.error().message.find("not applied"), std::string::npos) << ahead.error().message;
+
+  ledger.drop_before(3);
+  ASSERT_TRUE(eventually([&] { return store.min_offset("t", 0) == 1; }));
+  auto gone = store.message_at(single->physical_offset);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(gone.error().message.find("retention"), std::string::npos) << gone.error().message;
+  EXPECT_EQ(store.message_record_at(single->physical_offset).error().code, ErrorCode::kNotFound);
   store.stop();
 }
 
