@@ -21,6 +21,7 @@
 #include "broker/remoting/admin_stats.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
+#include "broker/remoting/message_codec.h"
 #include "broker/remoting/message_properties.h"
 #include "broker/remoting/route_data.h"
 #include "broker/remoting/send_header.h"
@@ -315,6 +316,11 @@ class FakeRemoting {
   std::vector<RemotingCommand> requests_;
 };
 
+// The fake slave's VIEW_MESSAGE_BY_ID knows a message at this physical offset, stored by a
+// replica that is gone (port 1: nothing listens there).
+constexpr std::int64_t kViewableOffset = 4242;
+const remoting::HostAddress kViewableStoreHost = remoting::HostAddress::ipv4(127, 0, 0, 1, 1);
+
 RemotingCommand ok_with_body(const RemotingCommand& request, std::string body) {
   RemotingCommand response = remoting::make_response(request, resp::kSuccess);
   response.body = std::move(body);
@@ -323,7 +329,8 @@ RemotingCommand ok_with_body(const RemotingCommand& request, std::string body) {
 
 // A fake broker replica: GET_BROKER_RUNTIME_INFO names `admin_address`; topic updates and sends
 // succeed. With `stats`, GET_TOPIC_STATS_INFO and GET_CONSUME_STATS answer canned tables for
-// broker-a (without, they get REQUEST_CODE_NOT_SUPPORTED).
+// broker-a and VIEW_MESSAGE_BY_ID a message at kViewableOffset (without, they get
+// REQUEST_CODE_NOT_SUPPORTED).
 std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std::string& role,
                                           const std::string& admin_address, bool stats = false) {
   std::map<std::int32_t, FakeRemoting::Answer> stats_answers;
@@ -339,6 +346,27 @@ std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std:
       progress.offset_table[{"orders", "broker-a", 0}] = {10, 7, 1700000000100};
       progress.offset_table[{"orders", "broker-a", 1}] = {4, 4, 1700000000200};
       return ok_with_body(request, remoting::write_consume_stats(progress));
+    };
+    stats_answers[rc::kViewMessageById] = [](const RemotingCommand& request) {
+      if (request.ext_fields.at("offset") != std::to_string(kViewableOffset)) {
+        return remoting::make_response(
+            request, resp::kSystemError,
+            "can not find message by the offset, " + request.ext_fields.at("offset"));
+      }
+      remoting::MessageRecord record;
+      record.topic = "orders";
+      record.queue_id = 3;
+      record.queue_offset = 17;
+      record.physical_offset = kViewableOffset;
+      record.born_host = remoting::HostAddress::ipv4(10, 0, 0, 5, 40001);
+      record.store_host = kViewableStoreHost;
+      record.born_timestamp_ms = 1700000000000;
+      record.store_timestamp_ms = 1700000000123;
+      record.body = "hello";
+      record.properties = *remoting::encode_message_properties({{"TAGS", "TagA"}, {"KEYS", "k1"}});
+      std::string body;
+      EXPECT_TRUE(remoting::append_message_record(record, &body).ok());
+      return ok_with_body(request, body);
     };
     stats_answers[rc::kGetConsumerConnectionList] = [](const RemotingCommand& request) {
       if (request.ext_fields.at("consumerGroup") != "g1") {
@@ -603,6 +631,65 @@ TEST_F(DledgerctlBrokerTest, ConsumerConnectionListsTheClientsOfAGroupOnlineSome
   EXPECT_NE(offline.err.find("g2 has no live client"), std::string::npos) << offline.err;
 }
 
+TEST_F(DledgerctlBrokerTest, QueryMsgByIdFindsAMessageWhoseStoringReplicaIsGone) {
+  // The msgId names a replica no group lists any more (it died): every group is asked, master
+  // first; broker-a's master does not know VIEW_MESSAGE_BY_ID, its slave has the message.
+  const std::string id = remoting::encode_offset_msg_id(kViewableStoreHost, kViewableOffset);
+  CtlRun run = dledgerctl({"queryMsgById", "-n", namesrv_->address(), "-i", id, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json message = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(message.is_object()) << run.out;
+  EXPECT_EQ(message["msgId"], id);
+  EXPECT_EQ(message["brokerName"], "broker-a");
+  EXPECT_EQ(message["address"], slave_->address());
+  EXPECT_EQ(message["topic"], "orders");
+  EXPECT_EQ(message["queueId"], 3);
+  EXPECT_EQ(message["queueOffset"], 17);
+  EXPECT_EQ(message["physicalOffset"], kViewableOffset);
+  EXPECT_EQ(message["tags"], "TagA");
+  EXPECT_EQ(message["keys"], "k1");
+  EXPECT_EQ(message["body"], "hello");
+  EXPECT_EQ(message["bornHost"], "10.0.0.5:40001");
+  EXPECT_EQ(message["storeTimestamp"], 1700000000123);
+  const auto asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].ext_fields.at("offset"), std::to_string(kViewableOffset));
+
+  // Text: one "field: value" line each. A lower-case msgId is the same id.
+  std::string lower = id;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  CtlRun text = dledgerctl({"queryMsgById", "-n", namesrv_->address(), "-i", lower});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("topic:           orders\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("storeTimestamp:  2023-11-14T22:13:20.123Z\n"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("body:            hello\n"), std::string::npos) << text.out;
+}
+
+TEST_F(DledgerctlBrokerTest, QueryMsgByIdNeverReturnsAnotherReplicasMessageAtTheSameOffset) {
+  // The msgId names broker-a's master and kViewableOffset: its slave holds a message at that
+  // offset, but one stored by another replica (another msgId), so it is not the answer.
+  auto master = remoting::HostAddress::parse(master_->address());
+  ASSERT_TRUE(master.ok());
+  const std::string id = remoting::encode_offset_msg_id(*master, kViewableOffset);
+  CtlRun run = dledgerctl({"queryMsgById", "-n", namesrv_->address(), "-i", id});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find(master_->address() + ": VIEW_MESSAGE_BY_ID: REQUEST_CODE_NOT_SUPPORTED"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find(slave_->address() + ": holds another message at that offset"),
+            std::string::npos)
+      << run.err;
+  EXPECT_TRUE(other_master_->requests().empty()) << "broker-b is not the master's group";
+
+  // No replica has a message at the offset: every address named with its answer.
+  const std::string unknown = remoting::encode_offset_msg_id(*master, kViewableOffset + 1);
+  CtlRun missing = dledgerctl({"queryMsgById", "-n", namesrv_->address(), "-i", unknown});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("can not find message by the offset, 4243"), std::string::npos)
+      << missing.err;
+}
+
 TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {"clusterList", "-n", "no-port"},
@@ -616,6 +703,8 @@ TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
       {"topicStatus"},
       {"consumerProgress", "-t", "orders"},
       {"consumerConnection"},
+      {"queryMsgById"},
+      {"queryMsgById", "-i", "not-a-msg-id"},
   };
   for (const auto& args : cases) {
     CtlRun run = dledgerctl(args);

@@ -17,6 +17,7 @@
 #include "broker/programs/dledgerctl/consumer_progress_command.h"
 #include "broker/programs/dledgerctl/get_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
+#include "broker/programs/dledgerctl/query_msg_by_id_command.h"
 #include "broker/programs/dledgerctl/remoting_session.h"
 #include "broker/programs/dledgerctl/remove_member_command.h"
 #include "broker/programs/dledgerctl/send_message_command.h"
@@ -206,6 +207,15 @@ void add_broker_commands(CLI::App& app, CommandAction& action) {
         "Live clients of a consumer group and what they subscribe to", run_consumer_connection);
     add_broker_common_options(*command, options->common);
     command->add_option("-g,--group", options->group, "Consumer group")->required();
+  }
+  {
+    auto [command, options] = add_command<QueryMsgByIdOptions>(
+        app, action, "queryMsgById",
+        "A message by its offset msgId (asks the replica that stored it, then its group)",
+        run_query_msg_by_id);
+    add_broker_common_options(*command, options->common);
+    command->add_option("-i,--msg-id", options->msg_id, "Offset msgId (32 or 56 hex digits)")
+        ->required();
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/programs/dledgerctl/message_view.h"
 #include "broker/programs/dledgerctl/remoting_session.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/ext_fields.h"
@@ -31,11 +32,6 @@ struct Consumed {
   remoting::MessageRecord record;
   remoting::MessageProperties properties;
 };
-
-std::string property(const remoting::MessageProperties& properties, std::string_view key) {
-  auto it = properties.find(std::string(key));
-  return it == properties.end() ? std::string() : it->second;
-}
 
 RemotingCommand queue_request(std::int32_t code, const std::string& topic, int queue_id) {
   RemotingCommand request = remoting::make_request(code, 0);
@@ -139,14 +135,6 @@ Result<std::int64_t> pull_queue(RemotingSession& session, const ConsumeMessageOp
   return offset;
 }
 
-std::string printable(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 ? '.' : c);
-  }
-  return out.empty() ? "-" : out;
-}
-
 }  // namespace
 
 int run_consume_message(const ConsumeMessageOptions& options, std::ostream& out,
@@ -221,19 +209,9 @@ int run_consume_message(const ConsumeMessageOptions& options, std::ostream& out,
   if (options.common.json) {
     json array = json::array();
     for (const Consumed& c : consumed) {
-      json properties = json::object();
-      for (const auto& [key, value] : c.properties) properties[key] = value;
-      array.push_back({{"brokerName", c.broker_name},
-                       {"queueId", c.record.queue_id},
-                       {"queueOffset", c.record.queue_offset},
-                       {"msgId", remoting::offset_msg_id(c.record)},
-                       {"uniqKey", property(c.properties, remoting::property_key::kUniqKey)},
-                       {"tags", property(c.properties, remoting::property_key::kTags)},
-                       {"keys", property(c.properties, remoting::property_key::kKeys)},
-                       {"properties", std::move(properties)},
-                       {"body", c.record.body},
-                       {"bornTimestamp", c.record.born_timestamp_ms},
-                       {"storeTimestamp", c.record.store_timestamp_ms}});
+      json message = message_json(c.record, c.properties);
+      message["brokerName"] = c.broker_name;
+      array.push_back(std::move(message));
     }
     out << array.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   } else {

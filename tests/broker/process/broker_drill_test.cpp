@@ -1,9 +1,10 @@
 // The seed deployment's drill, automated with real processes on 127.0.0.1: dledger-namesrv and
 // three dledger-broker replicas started from broker.conf files in the seed's format, driven only
-// through dledgerctl (clusterList, updateTopic, topicList, sendMessage, consumeMessage), as an
-// operator would:
+// through dledgerctl (clusterList, updateTopic, topicList, sendMessage, consumeMessage,
+// queryMsgById), as an operator would:
 //   produce and consume; clusterList shows exactly one BID 0; kill -9 the master; clusterList
-//   shows a new master; producing and consuming work; restart the old master: it returns as a
+//   shows a new master; producing and consuming work, and a message the dead master stored is
+//   found by its msgId; restart the old master: it returns as a
 //   slave and catches up; no acknowledged message is lost and no queue offset is used twice.
 // Every wait is bounded polling with a generous limit; nothing asserts a duration.
 #include <gtest/gtest.h>
@@ -34,6 +35,7 @@ struct Acked {
   std::string body;
   int queue_id = 0;
   std::int64_t queue_offset = 0;
+  std::string msg_id;  // offset msgId: names the replica that stored it
 };
 
 class BrokerDrillTest : public ::testing::Test {
@@ -66,7 +68,8 @@ class BrokerDrillTest : public ::testing::Test {
       json ack = json::parse(run.out, nullptr, false);
       ASSERT_TRUE(ack.is_object()) << run.out;
       EXPECT_EQ(ack.value("status", ""), "SEND_OK");
-      acked_.push_back({body, ack.value("queueId", -1), ack.value("queueOffset", -1LL)});
+      acked_.push_back(
+          {body, ack.value("queueId", -1), ack.value("queueOffset", -1LL), ack.value("msgId", "")});
     }
   }
 
@@ -143,6 +146,18 @@ TEST_F(BrokerDrillTest, MasterKillFailsOverWithoutLosingAcknowledgedMessages) {
 
   produce("after-kill", 20);
   expect_every_ack_consumable();
+
+  // A message the killed master stored, by its msgId (which names the dead replica):
+  // dledgerctl queryMsgById asks the rest of its group.
+  CtlRun viewed = ctl({"queryMsgById", "-i", acked_.front().msg_id, "--json"});
+  ASSERT_EQ(viewed.exit_code, 0) << viewed.err;
+  json message = json::parse(viewed.out, nullptr, false);
+  ASSERT_TRUE(message.is_object()) << viewed.out;
+  EXPECT_EQ(message.value("body", ""), acked_.front().body);
+  EXPECT_EQ(message.value("queueId", -1), acked_.front().queue_id);
+  EXPECT_EQ(message.value("queueOffset", std::int64_t{-1}), acked_.front().queue_offset);
+  EXPECT_EQ(message.value("brokerName", ""), "RaftNode00");
+  EXPECT_NE(message.value("address", ""), old_master);
 
   // The old master returns as a slave (BID = selfId + 1) and catches up (lag 0, same commit).
   ASSERT_TRUE(group_->start_broker(old_id).ok());
