@@ -1,5 +1,7 @@
 #include "broker/programs/dledger-bench/process_group.h"
 
+#include "broker/base/loopback_port.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -60,21 +62,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 std::uint16_t pick_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    socklen_t len = sizeof(addr);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-  }
-  ::close(fd);
-  return port;
+  return pick_loopback_port();
 }
 
 std::string exited_message(const std::string& who, const std::string& log_path,

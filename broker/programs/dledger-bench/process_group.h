@@ -20,7 +20,9 @@
 
 namespace dledger::bench {
 
-// A port that was free a moment ago (bind 0, read, close).
+// A loopback port that was free a moment ago, below the ephemeral range so that no outgoing
+// connection takes it before (or while a replica is down between) its binds
+// (broker/base/loopback_port.h).
 std::uint16_t pick_free_port();
 
 // Child-process helpers shared by ProcessGroup and BrokerGroup.
