@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -110,6 +111,24 @@ std::vector<pid_t> live_children(pid_t parent) {
   return out;
 }
 
+// The directory the bench made for its group ("<tmp>/dledger-brokers-XXXXXX"), read from a
+// child's command line (the brokers run with -c <dir>/broker-nN.conf); "" if none shows it.
+std::string bench_dir_of(const std::vector<pid_t>& children) {
+  const std::string marker = "/dledger-brokers-";
+  for (pid_t child : children) {
+    std::ifstream in("/proc/" + std::to_string(child) + "/cmdline");
+    std::string args((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t at = args.find(marker);
+    if (at == std::string::npos) continue;
+    std::size_t start = args.rfind('\0', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::size_t end = args.find('/', at + marker.size());
+    if (end == std::string::npos) continue;
+    return args.substr(start, end - start);
+  }
+  return "";
+}
+
 bool alive(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
@@ -139,6 +158,9 @@ TEST(ProduceBench, StoppedBySigtermLeavesNoBrokerOrNameServerRunning) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(children.size(), 4u);
+  // A bench killed by a signal cannot remove its directory: the test does, afterwards.
+  const std::string dir = bench_dir_of(children);
+  EXPECT_FALSE(dir.empty()) << "no child named the bench's directory";
   ASSERT_EQ(::kill(bench, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(bench, &status, 0), bench);
@@ -150,6 +172,10 @@ TEST(ProduceBench, StoppedBySigtermLeavesNoBrokerOrNameServerRunning) {
     }
     EXPECT_FALSE(alive(child)) << "process " << child << " outlived the benchmark";
     if (alive(child)) ::kill(child, SIGKILL);
+  }
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
   }
 }
 
