@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 
@@ -24,15 +25,6 @@ std::int64_t system_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Reads the data of a committed ledger entry (for build_stored_records).
-LedgerEntryReader committed_entry_reader(ledger::LedgerServer* ledger) {
-  return [ledger](std::uint64_t index) -> Result<std::string> {
-    auto entry = ledger->get(index);
-    if (!entry.ok()) return entry.error();
-    return std::move(entry->data);
-  };
 }
 
 Error stopped_error() {
@@ -644,8 +636,15 @@ Result<GetMessagesResult> MessageStore::get_messages(
   result.max_offset = plan.max_offset;
   result.next_begin_offset = plan.next_begin_offset;
   if (plan.status != GetStatus::kFound) return result;
-  auto built = build_stored_records(plan, committed_entry_reader(core_->ledger), max_bytes, filter,
-                                    max_count);
+  ledger::LedgerServer* ledger = core_->ledger;
+  auto built = build_stored_records(
+      plan,
+      [ledger](std::uint64_t index) -> Result<std::string> {
+        auto entry = ledger->get(index);
+        if (!entry.ok()) return entry.error();
+        return std::move(entry->data);
+      },
+      max_bytes, filter, max_count);
   if (!built.ok()) {
     if (built.error().code == ErrorCode::kOutOfRange) {
       // Retention removed the entry after the plan was made.
@@ -673,7 +672,7 @@ Result<StoredMessage> MessageStore::message_at(std::int64_t physical_offset) con
   auto not_found = [&](const std::string& why) {
     return make_error(ErrorCode::kNotFound,
                       "no message at physical offset " + std::to_string(physical_offset) +
-                          " (ledger " + "entry " + std::to_string(location.ledger_index) +
+                          " (ledger entry " + std::to_string(location.ledger_index) +
                           ", position " + std::to_string(location.batch_position) + "): " + why);
   };
   // Reads never expose what this replica has not applied.
@@ -699,25 +698,27 @@ Result<StoredMessage> MessageStore::message_at(std::int64_t physical_offset) con
 Result<std::string> MessageStore::message_record_at(std::int64_t physical_offset) const {
   auto message = message_at(physical_offset);
   if (!message.ok()) return message.error();
-  ReadPlan plan;
+  std::optional<std::int64_t> queue_offset;
+  std::optional<std::int64_t> store_time;
   {
     std::shared_lock lock(core_->state_mu);
-    auto queue_offset = core_->state.queue_offset_of(message->topic, message->queue_id,
-                                                     location_of(physical_offset));
-    if (queue_offset)
-      plan = core_->state.plan_read(message->topic, message->queue_id, *queue_offset, 1);
+    queue_offset = core_->state.queue_offset_of(message->topic, message->queue_id,
+                                                location_of(physical_offset));
+    if (queue_offset) {
+      store_time = core_->state.store_time_at(message->topic, message->queue_id, *queue_offset);
+    }
   }
-  if (plan.status != GetStatus::kFound || plan.entries.size() != 1 ||
-      physical_offset_of(plan.entries[0].second.ledger_index,
-                         plan.entries[0].second.batch_position) != physical_offset) {
+  if (!queue_offset || !store_time) {
     return make_error(ErrorCode::kNotFound,
                       "the message at physical offset " + std::to_string(physical_offset) +
                           " is no longer in consume queue " + message->topic + ":" +
                           std::to_string(message->queue_id) + " (retention)");
   }
-  auto built = build_stored_records(plan, committed_entry_reader(core_->ledger), UINT64_MAX);
-  if (!built.ok()) return built.error();
-  return std::move(built->records);
+  std::string record;
+  Status encoded = remoting::append_message_record(
+      to_message_record(*message, *queue_offset, physical_offset, *store_time), &record);
+  if (!encoded.ok()) return encoded.error();
+  return record;
 }
 
 std::int64_t MessageStore::min_offset(const std::string& topic, std::int32_t queue_id) const {

@@ -1,7 +1,6 @@
 #include "broker/programs/dledgerctl/query_msg_by_id_command.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <ostream>
 
@@ -50,11 +49,6 @@ std::vector<Candidate> candidates(const remoting::ClusterInfo* info, const std::
   return out;
 }
 
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 }  // namespace
 
 int run_query_msg_by_id(const QueryMsgByIdOptions& options, std::ostream& out, std::ostream& err) {
@@ -79,7 +73,8 @@ int run_query_msg_by_id(const QueryMsgByIdOptions& options, std::ostream& out, s
   remoting::RemotingCommand request =
       remoting::make_request(remoting::request_code::kViewMessageById, 0);
   request.ext_fields["offset"] = std::to_string(id->physical_offset);
-  const std::string wanted = upper(options.msg_id);
+  // The canonical (upper-case) form of the requested id, as offset_msg_id prints it.
+  const std::string wanted = remoting::encode_offset_msg_id(id->store_host, id->physical_offset);
   const Candidate* answered = nullptr;
   std::optional<remoting::MessageRecord> found;
   std::string errors;  // each address with its answer (invoke_ok's errors name it)
