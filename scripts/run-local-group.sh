@@ -9,7 +9,8 @@
 #   scripts/run-local-group.sh stop     stop the processes started by this script
 #
 # Environment: RUN_DIR (default ./run/local-group), BASE_PORT (default 40911: ledger peers
-# 40911-40913, broker listen ports 30911/30921/30931 and admin ports 10980-10982 move with it),
+# 40911-40913, broker listen ports 30911/30921/30931 and admin ports 10980-10982 move with it;
+# 30955-65533),
 # NAMESRV_PORT (default 9876), SKIP_BUILD=1 to reuse an existing build (BUILD_DIR, default
 # build/release), DETACH=1 to return once the group is up and leave it running (stop it with
 # `stop`). Idempotent: processes already running are left alone; configs are rewritten only when
@@ -29,6 +30,9 @@ PEER_BASE="${BASE_PORT:-40911}"
 LISTEN_BASE=$((PEER_BASE - 10000))
 ADMIN_BASE=$((PEER_BASE - 29931))
 NAMESRV_PORT="${NAMESRV_PORT:-9876}"
+# Every port the group uses must be a valid unprivileged port: admin ports are the lowest.
+MIN_BASE_PORT=$((1024 + 29931))
+MAX_BASE_PORT=$((65535 - 2))
 NAMESRV_ADDR="127.0.0.1:$NAMESRV_PORT"
 CLUSTER=RaftCluster
 BROKER_NAME=RaftNode00
@@ -88,6 +92,11 @@ case "${1:-start}" in
   *) die "unknown command '$1' (expected start, status or stop)" ;;
 esac
 
+[[ "$PEER_BASE" =~ ^[0-9]+$ ]] && ((PEER_BASE >= MIN_BASE_PORT && PEER_BASE <= MAX_BASE_PORT)) ||
+  die "BASE_PORT='$PEER_BASE' is invalid: expected an integer in [$MIN_BASE_PORT, $MAX_BASE_PORT] (ledger peers use BASE_PORT..+2, brokers BASE_PORT-10000 +0/10/20, admin BASE_PORT-29931..+2)"
+[[ "$NAMESRV_PORT" =~ ^[0-9]+$ ]] && ((NAMESRV_PORT >= 1 && NAMESRV_PORT <= 65535)) ||
+  die "NAMESRV_PORT='$NAMESRV_PORT' is invalid: expected an integer in [1, 65535]"
+
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   say "installing dependencies"
   bash "$ROOT/scripts/install-deps.sh"
@@ -105,7 +114,13 @@ ADMIN_PEERS="$(member_list admin_port)"
 BROKER_PEERS="$(member_list listen_port)"
 for ((i = 0; i < REPLICAS; i++)); do
   conf="$RUN_DIR/broker-n$i.conf"
-  [ -f "$conf" ] && continue
+  if [ -f "$conf" ]; then
+    # An existing config is kept (it may have been edited), but it must belong to this group.
+    grep -qx "listenPort = $(listen_port "$i")" "$conf" &&
+      grep -qx "namesrvAddr = $NAMESRV_ADDR" "$conf" ||
+      die "$conf was written for other ports (listenPort $(listen_port "$i") and namesrvAddr $NAMESRV_ADDR expected from BASE_PORT=$PEER_BASE NAMESRV_PORT=$NAMESRV_PORT): use the BASE_PORT and NAMESRV_PORT it was started with, or another RUN_DIR"
+    continue
+  fi
   root="$RUN_DIR/store/node0$i"
   cat >"$conf" <<CONF
 # Broker n$i of $BROKER_NAME (written by scripts/run-local-group.sh), seed deployment format.
