@@ -12,6 +12,7 @@ BrokerHandlers::BrokerHandlers(store::MessageStore& store, Options options)
     : context_(std::make_unique<BrokerContext>()) {
   context_->store = &store;
   context_->max_pull_bytes = options.max_pull_bytes;
+  context_->max_query_scan = options.max_query_scan;
   context_->metrics = options.metrics;
   context_->broker_name = options.broker_name;
   context_->suspender = std::make_unique<PullSuspender>(store, options.max_suspended_pulls);
@@ -84,6 +85,7 @@ void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   server.register_handler(rc::kGetAllTopicConfig, make_all_topic_config_handler(c));
   server.register_handler(rc::kConsumerSendMsgBack, leader_only(c, make_send_back_handler(c)));
   server.register_handler(rc::kViewMessageById, make_view_message_handler(c));
+  server.register_handler(rc::kQueryMessage, make_query_message_handler(c));
   server.register_handler(rc::kLockBatchMq, leader_only(c, make_lock_batch_handler(c)));
   server.register_handler(rc::kUnlockBatchMq, leader_only(c, make_unlock_batch_handler(c)));
   server.register_handler(rc::kGetTopicStatsInfo, make_topic_stats_handler(c));

@@ -46,6 +46,7 @@ struct BrokerContext {
   std::unique_ptr<PullSuspender> suspender;
   std::atomic<std::uint32_t> next_queue{0};  // round robin for sends with queueId < 0
   std::uint64_t max_pull_bytes = 4u << 20;
+  std::uint64_t max_query_scan = 50000;        // messages one QUERY_MESSAGE reads at most
   std::unique_ptr<LeaderForwarder> forwarder;  // follower -> leader (leader_forwarder.h)
   QueueLockTable locks;                        // LOCK_BATCH_MQ, used while leading
   BrokerMetrics* metrics = nullptr;            // optional (broker_metrics.h)
@@ -57,6 +58,8 @@ class BrokerHandlers {
   struct Options {
     std::size_t max_suspended_pulls = 10000;
     std::uint64_t max_pull_bytes = 4u << 20;
+    // Messages one QUERY_MESSAGE (query by key) reads at most (message_query.h).
+    std::uint64_t max_query_scan = 50000;
     // How a follower reaches the leader (self name, brokerPeers addresses, listen port).
     LeaderForwarder::Options forwarding;
     // How often a follower checks for a new leader to replay its clients' heartbeats to.
@@ -91,7 +94,8 @@ frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30,
 frontend::Handler make_update_topic_handler(BrokerContext& context);
 frontend::Handler make_all_topic_config_handler(BrokerContext& context);
 frontend::Handler make_send_back_handler(BrokerContext& context);
-frontend::Handler make_view_message_handler(BrokerContext& context);  // 33
+frontend::Handler make_view_message_handler(BrokerContext& context);   // 33
+frontend::Handler make_query_message_handler(BrokerContext& context);  // 12
 frontend::Handler make_lock_batch_handler(BrokerContext& context);
 frontend::Handler make_unlock_batch_handler(BrokerContext& context);
 frontend::Handler make_topic_stats_handler(BrokerContext& context);    // 202

@@ -67,6 +67,38 @@ Result<ViewMessageRequest> parse_view_message_request(const RemotingCommand& cmd
   return req;
 }
 
+Result<QueryMessageRequest> parse_query_message_request(const RemotingCommand& cmd) {
+  if (Status s = expect_request_code(cmd, {request_code::kQueryMessage}); !s.ok()) return s.error();
+  ExtFieldReader r(cmd);
+  QueryMessageRequest req;
+  req.topic = r.required_string("topic");
+  req.key = r.required_string("key");
+  req.max_num = r.required_int32("maxNum", 0, kI32Max);
+  req.begin_ms = r.required_int("beginTimestamp", 0, kI64Max);
+  req.end_ms = r.required_int("endTimestamp", 0, kI64Max);
+  req.unique_key = r.optional_bool(kUniqueKeyQueryField, false);
+  if (!r.ok()) return r.error();
+  if (req.key.empty()) return make_error(ErrorCode::kInvalidArgument, "key: empty");
+  return req;
+}
+
+RemotingCommand make_query_message_request(const QueryMessageRequest& request) {
+  RemotingCommand cmd = make_request(request_code::kQueryMessage, 0);
+  cmd.ext_fields["topic"] = request.topic;
+  cmd.ext_fields["key"] = request.key;
+  cmd.ext_fields["maxNum"] = std::to_string(request.max_num);
+  cmd.ext_fields["beginTimestamp"] = std::to_string(request.begin_ms);
+  cmd.ext_fields["endTimestamp"] = std::to_string(request.end_ms);
+  if (request.unique_key) cmd.ext_fields[kUniqueKeyQueryField] = "true";
+  return cmd;
+}
+
+void write_query_message_response(int64_t index_last_update_timestamp_ms,
+                                  int64_t index_last_update_phyoffset, RemotingCommand* cmd) {
+  cmd->ext_fields["indexLastUpdateTimestamp"] = std::to_string(index_last_update_timestamp_ms);
+  cmd->ext_fields["indexLastUpdatePhyoffset"] = std::to_string(index_last_update_phyoffset);
+}
+
 Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd) {
   if (Status s = expect_request_code(cmd, {request_code::kGetRouteinfoByTopic}); !s.ok())
     return s.error();

@@ -11,6 +11,12 @@
 //                                     required; originMsgId, originTopic, unitMode (false),
 //                                     maxReconsumeTimes ([-1, INT32_MAX]) optional
 //   105   GET_ROUTEINFO_BY_TOPIC      topic (required)
+//   12    QUERY_MESSAGE               topic, key (non-empty), maxNum [0, INT32_MAX],
+//                                     beginTimestamp, endTimestamp [0, INT64_MAX] required;
+//                                     ext "_UNIQUE_KEY_QUERY" = "true" makes key a UNIQ_KEY
+//                                     (the msgId a producer's SendResult reports) instead of one
+//                                     of the KEYS; reply ext indexLastUpdateTimestamp,
+//                                     indexLastUpdatePhyoffset, body = stored records
 #pragma once
 
 #include <cstdint>
@@ -54,6 +60,23 @@ struct ViewMessageRequest {
   int64_t offset = 0;
 };
 Result<ViewMessageRequest> parse_view_message_request(const RemotingCommand& cmd);
+
+// QUERY_MESSAGE (12): messages of `topic` stored in [begin_ms, end_ms] whose KEYS (space
+// separated) include `key`, or, for a unique-key query, whose UNIQ_KEY is `key`.
+struct QueryMessageRequest {
+  std::string topic;
+  std::string key;
+  int32_t max_num = 0;
+  int64_t begin_ms = 0;
+  int64_t end_ms = 0;
+  bool unique_key = false;
+};
+inline constexpr const char* kUniqueKeyQueryField = "_UNIQUE_KEY_QUERY";
+Result<QueryMessageRequest> parse_query_message_request(const RemotingCommand& cmd);
+RemotingCommand make_query_message_request(const QueryMessageRequest& request);
+// The reply's two header fields (RocketMQ's index position; see the handler for their meaning).
+void write_query_message_response(int64_t index_last_update_timestamp_ms,
+                                  int64_t index_last_update_phyoffset, RemotingCommand* cmd);
 
 struct GetRouteInfoRequest {
   std::string topic;

@@ -315,6 +315,17 @@ Result<OffsetMsgId> decode_offset_msg_id(std::string_view msg_id) {
   id.store_host.ip = std::string(r.bytes(ip_len));
   id.store_host.port = r.i32();
   id.physical_offset = r.i64();
+  // A client-generated msgId (UNIQ_KEY) has the same length: its pid, hash and time read as a
+  // port and an offset are usually out of range.
+  if (id.store_host.port < 0 || id.store_host.port > 65535) {
+    return invalid_argument("offset msgId " + quote_for_error(msg_id) + " names port " +
+                            std::to_string(id.store_host.port) +
+                            ", outside [0, 65535]: not an offset msgId");
+  }
+  if (id.physical_offset < 0) {
+    return invalid_argument("offset msgId " + quote_for_error(msg_id) +
+                            " names a negative physical offset: not an offset msgId");
+  }
   return id;
 }
 

@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -12,12 +14,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "broker/admin/admin_http_server.h"
 #include "broker/frontend/remoting_server.h"
+#include "broker/programs/dledgerctl/uniq_key.h"
 #include "broker/remoting/admin_stats.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/heartbeat.h"
@@ -320,6 +324,17 @@ class FakeRemoting {
 // replica that is gone (port 1: nothing listens there).
 constexpr std::int64_t kViewableOffset = 4242;
 const remoting::HostAddress kViewableStoreHost = remoting::HostAddress::ipv4(127, 0, 0, 1, 1);
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+// The UNIQ_KEY of that message: made an hour ago (initialized before main; the fakes only
+// read it).
+const std::string kQueryableUniqKey = [] {
+  std::mt19937_64 random(7);
+  return ctl::make_uniq_key(now_unix_ms() - 3600 * 1000, 1, random);
+}();
 
 RemotingCommand ok_with_body(const RemotingCommand& request, std::string body) {
   RemotingCommand response = remoting::make_response(request, resp::kSuccess);
@@ -367,6 +382,31 @@ std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std:
       std::string body;
       EXPECT_TRUE(remoting::append_message_record(record, &body).ok());
       return ok_with_body(request, body);
+    };
+    // QUERY_MESSAGE: the message at kViewableOffset for key "k1" or unique key kQueryableUniqKey.
+    stats_answers[rc::kQueryMessage] = [](const RemotingCommand& request) {
+      const bool unique = request.ext_fields.contains("_UNIQUE_KEY_QUERY");
+      if (request.ext_fields.at("key") != (unique ? kQueryableUniqKey : "k1")) {
+        return remoting::make_response(request, resp::kQueryNotFound,
+                                       "can not find message, maybe time range not correct");
+      }
+      remoting::MessageRecord record;
+      record.topic = "orders";
+      record.queue_id = 3;
+      record.queue_offset = 17;
+      record.physical_offset = kViewableOffset;
+      record.store_host = kViewableStoreHost;
+      record.born_host = remoting::HostAddress::ipv4(10, 0, 0, 5, 40001);
+      record.store_timestamp_ms = 1700000000123;
+      record.body = "hello";
+      record.properties = *remoting::encode_message_properties(
+          {{"KEYS", "k1 k2"}, {"UNIQ_KEY", kQueryableUniqKey}});
+      std::string body;
+      EXPECT_TRUE(remoting::append_message_record(record, &body).ok());
+      RemotingCommand response = ok_with_body(request, body);
+      response.ext_fields["indexLastUpdateTimestamp"] = "1700000000200";
+      response.ext_fields["indexLastUpdatePhyoffset"] = "5000";
+      return response;
     };
     stats_answers[rc::kGetConsumerConnectionList] = [](const RemotingCommand& request) {
       if (request.ext_fields.at("consumerGroup") != "g1") {
@@ -690,6 +730,85 @@ TEST_F(DledgerctlBrokerTest, QueryMsgByIdNeverReturnsAnotherReplicasMessageAtThe
       << missing.err;
 }
 
+TEST_F(DledgerctlBrokerTest, QueryMsgByKeyAsksEachGroupOfTheTopicUntilAReplicaAnswers) {
+  // broker-a's master does not know QUERY_MESSAGE; its slave answers.
+  CtlRun run = dledgerctl(
+      {"queryMsgByKey", "-n", namesrv_->address(), "-t", "orders", "-k", "k1", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json messages = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(messages.is_array()) << run.out;
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["brokerName"], "broker-a");
+  EXPECT_EQ(messages[0]["address"], slave_->address());
+  EXPECT_EQ(messages[0]["keys"], "k1 k2");
+  EXPECT_EQ(messages[0]["body"], "hello");
+  EXPECT_EQ(messages[0]["queueOffset"], 17);
+  auto asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].code, rc::kQueryMessage);
+  EXPECT_EQ(asked[0].ext_fields.at("topic"), "orders");
+  EXPECT_EQ(asked[0].ext_fields.at("maxNum"), "32");
+  EXPECT_EQ(asked[0].ext_fields.at("beginTimestamp"), "0");
+  EXPECT_EQ(asked[0].ext_fields.at("endTimestamp"), std::to_string(INT64_MAX));
+  EXPECT_FALSE(asked[0].ext_fields.contains("_UNIQUE_KEY_QUERY"));
+  EXPECT_TRUE(other_master_->requests().empty()) << "broker-b serves no queue of the topic";
+
+  // The range and --max go to the broker as given; text output as queryMsgById's.
+  CtlRun text = dledgerctl({"queryMsgByKey", "-n", namesrv_->address(), "-t", "orders", "-k", "k1",
+                            "--begin-ms", "5", "--end-ms", "1700000000999", "--max", "3"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("keys:            k1 k2\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("address:         " + slave_->address() + "\n"), std::string::npos);
+  asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[1].ext_fields.at("beginTimestamp"), "5");
+  EXPECT_EQ(asked[1].ext_fields.at("endTimestamp"), "1700000000999");
+  EXPECT_EQ(asked[1].ext_fields.at("maxNum"), "3");
+
+  // Nothing found: exit 1, each group named with its answer.
+  CtlRun none =
+      dledgerctl({"queryMsgByKey", "-n", namesrv_->address(), "-t", "orders", "-k", "k9"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no message with key k9 in topic orders"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("broker-a (" + slave_->address() + "): none (can not find message"),
+            std::string::npos)
+      << none.err;
+  CtlRun unknown_topic =
+      dledgerctl({"queryMsgByKey", "-n", namesrv_->address(), "-t", "nosuch", "-k", "k1"});
+  EXPECT_EQ(unknown_topic.exit_code, 1);
+  EXPECT_NE(unknown_topic.err.find("nosuch"), std::string::npos) << unknown_topic.err;
+}
+
+TEST_F(DledgerctlBrokerTest, QueryMsgByUniqueKeyAsksFromADayBeforeTheTimeInTheMsgId) {
+  CtlRun run = dledgerctl(
+      {"queryMsgByUniqueKey", "-n", namesrv_->address(), "-t", "orders", "-i", kQueryableUniqKey});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("uniqKey:         " + kQueryableUniqKey + "\n"), std::string::npos)
+      << run.out;
+  auto asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].ext_fields.at("key"), kQueryableUniqKey);
+  EXPECT_EQ(asked[0].ext_fields.at("_UNIQUE_KEY_QUERY"), "true");
+  auto made = ctl::uniq_key_time_ms(kQueryableUniqKey, now_unix_ms());
+  ASSERT_TRUE(made.has_value());
+  EXPECT_EQ(asked[0].ext_fields.at("beginTimestamp"), std::to_string(*made - 24 * 3600 * 1000));
+  // An id that carries no usable time (not 32/56 hex digits) is looked up from the beginning.
+  CtlRun odd = dledgerctl(
+      {"queryMsgByUniqueKey", "-n", namesrv_->address(), "-t", "orders", "-i", "custom-id"});
+  EXPECT_EQ(odd.exit_code, 1);
+  asked = slave_->requests();
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[1].ext_fields.at("beginTimestamp"), "0");
+  EXPECT_NE(odd.err.find("no message with msgId custom-id"), std::string::npos) << odd.err;
+  // queryMsgById refuses such an id (its pid reads as a port beyond 65535) and points here.
+  CtlRun by_id = dledgerctl({"queryMsgById", "-n", namesrv_->address(), "-i", kQueryableUniqKey});
+  EXPECT_EQ(by_id.exit_code, 2);
+  EXPECT_NE(by_id.err.find("not an offset msgId"), std::string::npos) << by_id.err;
+  EXPECT_NE(by_id.err.find("dledgerctl queryMsgByUniqueKey -t <topic> -i " + kQueryableUniqKey),
+            std::string::npos)
+      << by_id.err;
+}
+
 TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {"clusterList", "-n", "no-port"},
@@ -705,6 +824,12 @@ TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
       {"consumerConnection"},
       {"queryMsgById"},
       {"queryMsgById", "-i", "not-a-msg-id"},
+      {"queryMsgByKey", "-t", "orders"},
+      {"queryMsgByKey", "-k", "k1"},
+      {"queryMsgByKey", "-t", "orders", "-k", "k1", "--max", "65"},
+      {"queryMsgByKey", "-t", "orders", "-k", "k1", "--begin-ms", "9", "--end-ms", "8"},
+      {"queryMsgByKey", "-t", "orders", "-k", "k1", "--begin-ms", "soon"},
+      {"queryMsgByUniqueKey", "-t", "orders"},
   };
   for (const auto& args : cases) {
     CtlRun run = dledgerctl(args);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "broker/remoting/message_properties.h"
 #include "tests/remoting/test_util.h"
 
@@ -179,14 +181,22 @@ TEST(MessageCodec, OffsetMsgIdIsStoreHostPortAndPhysicalOffsetInUpperHex) {
 
   auto v6 = HostAddress::parse("[::1]:9876");
   ASSERT_TRUE(v6.ok());
-  std::string id6 = encode_offset_msg_id(*v6, -1);
+  std::string id6 = encode_offset_msg_id(*v6, INT64_MAX);
   EXPECT_EQ(id6.size(), 56u);
   auto decoded6 = decode_offset_msg_id(id6);
   ASSERT_TRUE(decoded6.ok());
   EXPECT_EQ(decoded6->store_host, *v6);
-  EXPECT_EQ(decoded6->physical_offset, -1);
+  EXPECT_EQ(decoded6->physical_offset, INT64_MAX);
 
   EXPECT_FALSE(decode_offset_msg_id("0A000001").ok());
+  // A client-generated msgId (UNIQ_KEY) has the same length; its fields read as a port beyond
+  // 65535 or a negative offset are refused rather than sent to a broker.
+  auto uniq = decode_offset_msg_id("7F0000012FBDE880FB678D892D0E4D35");
+  ASSERT_FALSE(uniq.ok());
+  EXPECT_NE(uniq.error().message.find("names port 800974976, outside [0, 65535]"),
+            std::string::npos)
+      << uniq.error().message;
+  EXPECT_FALSE(decode_offset_msg_id(encode_offset_msg_id(host, -1)).ok());
   auto bad = decode_offset_msg_id("0A00000100002A9F000000000000123G");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("non-hex character at 31"), std::string::npos);

@@ -18,6 +18,7 @@
 #include "broker/programs/dledgerctl/get_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
 #include "broker/programs/dledgerctl/query_msg_by_id_command.h"
+#include "broker/programs/dledgerctl/query_msg_by_key_command.h"
 #include "broker/programs/dledgerctl/remoting_session.h"
 #include "broker/programs/dledgerctl/remove_member_command.h"
 #include "broker/programs/dledgerctl/send_message_command.h"
@@ -216,6 +217,31 @@ void add_broker_commands(CLI::App& app, CommandAction& action) {
     add_broker_common_options(*command, options->common);
     command->add_option("-i,--msg-id", options->msg_id, "Offset msgId (32 or 56 hex digits)")
         ->required();
+  }
+  for (const bool unique : {false, true}) {
+    auto [command, options] = add_command<QueryMsgByKeyOptions>(
+        app, action, unique ? "queryMsgByUniqueKey" : "queryMsgByKey",
+        unique ? "Messages by the msgId a producer's SendResult reports (UNIQ_KEY)"
+               : "Messages by one of their keys (KEYS), in every group of the topic",
+        run_query_msg_by_key);
+    options->unique_key = unique;
+    add_broker_common_options(*command, options->common);
+    command->add_option("-t,--topic", options->topic, "Topic")->required();
+    if (unique) {
+      command->add_option("-i,--msg-id", options->key, "The producer's msgId (UNIQ_KEY)")
+          ->required();
+    } else {
+      command->add_option("-k,--key", options->key, "One of the message's keys")->required();
+      command->add_option("--max", options->max, "Messages per broker group, 1..64")
+          ->capture_default_str();
+    }
+    command->add_option_function<std::int64_t>(
+        "--begin-ms", [options](const std::int64_t& v) { options->begin_ms = v; },
+        unique ? "Earliest store time, Unix ms (default: a day before the time in the msgId)"
+               : "Earliest store time, Unix ms (default: the first message)");
+    command->add_option_function<std::int64_t>(
+        "--end-ms", [options](const std::int64_t& v) { options->end_ms = v; },
+        "Latest store time, Unix ms (default: now)");
   }
 }
 

@@ -1,5 +1,10 @@
 #include "broker/programs/dledgerctl/message_view.h"
 
+#include <utility>
+#include <vector>
+
+#include "broker/programs/dledgerctl/cli_common.h"
+
 namespace dledger::ctl {
 
 std::string printable(const std::string& text) {
@@ -29,6 +34,65 @@ nlohmann::json message_json(const remoting::MessageRecord& record,
           {"body", record.body},
           {"bornTimestamp", record.born_timestamp_ms},
           {"storeTimestamp", record.store_timestamp_ms}};
+}
+
+namespace {
+
+remoting::MessageProperties decoded_properties(const remoting::MessageRecord& record) {
+  auto decoded = remoting::decode_message_properties(record.properties);
+  return decoded.ok() ? *decoded : remoting::MessageProperties{};
+}
+
+}  // namespace
+
+void print_message_detail(std::ostream& out, const remoting::MessageRecord& record,
+                          const std::string& broker_name, const std::string& address) {
+  auto decoded = remoting::decode_message_properties(record.properties);
+  const remoting::MessageProperties properties =
+      decoded.ok() ? *decoded : remoting::MessageProperties{};
+  std::string all;
+  for (const auto& [key, value] : properties) {
+    all += (all.empty() ? "" : ", ") + key + "=" + printable(value);
+  }
+  if (!decoded.ok()) all = "(undecodable: " + decoded.error().message + ")";
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"msgId", remoting::offset_msg_id(record)},
+      {"brokerName", broker_name},
+      {"address", address},
+      {"topic", record.topic},
+      {"queueId", std::to_string(record.queue_id)},
+      {"queueOffset", std::to_string(record.queue_offset)},
+      {"physicalOffset", std::to_string(record.physical_offset)},
+      {"tags", printable(property(properties, remoting::property_key::kTags))},
+      {"keys", printable(property(properties, remoting::property_key::kKeys))},
+      {"uniqKey", printable(property(properties, remoting::property_key::kUniqKey))},
+      {"storeHost", record.store_host.to_string()},
+      {"bornHost", record.born_host.to_string()},
+      {"bornTimestamp", format_unix_ms(record.born_timestamp_ms)},
+      {"storeTimestamp", format_unix_ms(record.store_timestamp_ms)},
+      {"reconsumeTimes", std::to_string(record.reconsume_times)},
+      {"properties", all.empty() ? "-" : all},
+      {"bodyBytes", std::to_string(record.body.size())},
+      {"body", printable(record.body)},
+  };
+  for (const auto& [name, value] : fields) {
+    out << name << ":" << std::string(16 - name.size(), ' ') << value << "\n";
+  }
+}
+
+nlohmann::json message_detail_json(const remoting::MessageRecord& record,
+                                   const std::string& broker_name, const std::string& address) {
+  nlohmann::json message = message_json(record, decoded_properties(record));
+  message["brokerName"] = broker_name;
+  message["address"] = address;
+  message["topic"] = record.topic;
+  message["physicalOffset"] = record.physical_offset;
+  message["storeHost"] = record.store_host.to_string();
+  message["bornHost"] = record.born_host.to_string();
+  message["reconsumeTimes"] = record.reconsume_times;
+  message["sysFlag"] = record.sys_flag;
+  message["bodyBytes"] = record.body.size();
+  return message;
 }
 
 }  // namespace dledger::ctl

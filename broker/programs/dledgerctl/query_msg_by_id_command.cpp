@@ -49,12 +49,19 @@ std::vector<Candidate> candidates(const remoting::ClusterInfo* info, const std::
   return out;
 }
 
+std::string unique_key_hint(const std::string& msg_id) {
+  return "(a producer's SendResult msgId is its UNIQ_KEY, not an offset msgId: look that up with "
+         "`dledgerctl queryMsgByUniqueKey -t <topic> -i " +
+         msg_id + "`)\n";
+}
+
 }  // namespace
 
 int run_query_msg_by_id(const QueryMsgByIdOptions& options, std::ostream& out, std::ostream& err) {
   auto id = remoting::decode_offset_msg_id(options.msg_id);
   if (!id.ok()) {
-    err << "dledgerctl queryMsgById: -i: " << id.error().message << "\n";
+    err << "dledgerctl queryMsgById: -i: " << id.error().message << "\n"
+        << unique_key_hint(options.msg_id);
     return kExitUsage;
   }
   auto namesrvs = options.common.namesrv_addresses();
@@ -107,55 +114,16 @@ int run_query_msg_by_id(const QueryMsgByIdOptions& options, std::ostream& out, s
     if (!namesrv_error.empty()) {
       err << " (the other replicas of its group are unknown: " << namesrv_error << ")";
     }
-    err << "\n";
+    err << "\n" << unique_key_hint(options.msg_id);
     return kExitFailed;
   }
-  const remoting::MessageRecord& record = *found;
-  auto decoded = remoting::decode_message_properties(record.properties);
-  remoting::MessageProperties properties = decoded.ok() ? *decoded : remoting::MessageProperties{};
-
   if (options.common.json) {
-    json message = message_json(record, properties);
-    message["brokerName"] = answered->broker_name;
-    message["address"] = answered->address;
-    message["topic"] = record.topic;
-    message["physicalOffset"] = record.physical_offset;
-    message["storeHost"] = record.store_host.to_string();
-    message["bornHost"] = record.born_host.to_string();
-    message["reconsumeTimes"] = record.reconsume_times;
-    message["sysFlag"] = record.sys_flag;
-    message["bodyBytes"] = record.body.size();
-    out << message.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    out << message_detail_json(*found, answered->broker_name, answered->address)
+               .dump(2, ' ', false, json::error_handler_t::replace)
+        << "\n";
     return kExitOk;
   }
-  std::string all;
-  for (const auto& [key, value] : properties) {
-    all += (all.empty() ? "" : ", ") + key + "=" + printable(value);
-  }
-  if (!decoded.ok()) all = "(undecodable: " + decoded.error().message + ")";
-  const std::vector<std::pair<std::string, std::string>> fields = {
-      {"msgId", remoting::offset_msg_id(record)},
-      {"brokerName", answered->broker_name},
-      {"address", answered->address},
-      {"topic", record.topic},
-      {"queueId", std::to_string(record.queue_id)},
-      {"queueOffset", std::to_string(record.queue_offset)},
-      {"physicalOffset", std::to_string(record.physical_offset)},
-      {"tags", printable(property(properties, remoting::property_key::kTags))},
-      {"keys", printable(property(properties, remoting::property_key::kKeys))},
-      {"uniqKey", printable(property(properties, remoting::property_key::kUniqKey))},
-      {"storeHost", record.store_host.to_string()},
-      {"bornHost", record.born_host.to_string()},
-      {"bornTimestamp", format_unix_ms(record.born_timestamp_ms)},
-      {"storeTimestamp", format_unix_ms(record.store_timestamp_ms)},
-      {"reconsumeTimes", std::to_string(record.reconsume_times)},
-      {"properties", all.empty() ? "-" : all},
-      {"bodyBytes", std::to_string(record.body.size())},
-      {"body", printable(record.body)},
-  };
-  for (const auto& [name, value] : fields) {
-    out << name << ":" << std::string(16 - name.size(), ' ') << value << "\n";
-  }
+  print_message_detail(out, *found, answered->broker_name, answered->address);
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/programs/dledgerctl/remoting_session.h"
+#include "broker/programs/dledgerctl/uniq_key.h"
 #include "broker/remoting/codes.h"
 #include "broker/remoting/ext_fields.h"
 #include "broker/remoting/message_properties.h"
@@ -36,13 +37,6 @@ std::vector<WritableQueue> writable_queues(const remoting::TopicRouteData& route
     }
   }
   return queues;
-}
-
-std::string random_hex(std::mt19937_64& random, std::size_t chars) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (std::size_t i = 0; i < chars; ++i) out.push_back(digits[random() % 16]);
-  return out;
 }
 
 bool retriable(const Error& error) {
@@ -75,10 +69,15 @@ int run_send_message(const SendMessageOptions& options, std::ostream& out, std::
   RemotingSession session(options.common.timeout());
   std::mt19937_64 random(std::random_device{}());
   std::size_t next_queue = random();
+  auto counter = static_cast<std::uint16_t>(random());
   std::vector<WritableQueue> queues;
   for (int i = 0; i < options.count; ++i) {
     remoting::MessageProperties properties = base_properties;
-    const std::string uniq_key = random_hex(random, 32);
+    const std::string uniq_key =
+        make_uniq_key(std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count(),
+                      counter++, random);
     properties[std::string(remoting::property_key::kUniqKey)] = uniq_key;
     Error last_error{ErrorCode::kUnavailable, "no attempt"};
     bool sent = false;

@@ -22,9 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     }
     if (encoded != input) std::abort();
     for (const auto& record : *records) {
+      // A record's msgId reads back unless its port or offset cannot be an offset msgId's.
       auto id = decode_offset_msg_id(offset_msg_id(record));
-      if (!id.ok() || id->store_host != record.store_host ||
-          id->physical_offset != record.physical_offset) {
+      const bool valid = record.store_host.port >= 0 && record.store_host.port <= 65535 &&
+                         record.physical_offset >= 0;
+      if (id.ok() != valid) std::abort();
+      if (id.ok() &&
+          (id->store_host != record.store_host || id->physical_offset != record.physical_offset)) {
         std::abort();
       }
     }
