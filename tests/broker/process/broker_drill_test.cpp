@@ -1,10 +1,10 @@
 // The seed deployment's drill, automated with real processes on 127.0.0.1: dledger-namesrv and
 // three dledger-broker replicas started from broker.conf files in the seed's format, driven only
 // through dledgerctl (clusterList, updateTopic, topicList, sendMessage, consumeMessage,
-// queryMsgById), as an operator would:
+// queryMsgById, queryMsgByKey, queryMsgByUniqueKey), as an operator would:
 //   produce and consume; clusterList shows exactly one BID 0; kill -9 the master; clusterList
 //   shows a new master; producing and consuming work, and a message the dead master stored is
-//   found by its msgId; restart the old master: it returns as a
+//   found by its msgId, its key and its UNIQ_KEY; restart the old master: it returns as a
 //   slave and catches up; no acknowledged message is lost and no queue offset is used twice.
 // Every wait is bounded polling with a generous limit; nothing asserts a duration.
 #include <gtest/gtest.h>
@@ -35,7 +35,8 @@ struct Acked {
   std::string body;
   int queue_id = 0;
   std::int64_t queue_offset = 0;
-  std::string msg_id;  // offset msgId: names the replica that stored it
+  std::string msg_id;    // offset msgId: names the replica that stored it
+  std::string uniq_key;  // the client-generated msgId (UNIQ_KEY)
 };
 
 class BrokerDrillTest : public ::testing::Test {
@@ -68,8 +69,8 @@ class BrokerDrillTest : public ::testing::Test {
       json ack = json::parse(run.out, nullptr, false);
       ASSERT_TRUE(ack.is_object()) << run.out;
       EXPECT_EQ(ack.value("status", ""), "SEND_OK");
-      acked_.push_back(
-          {body, ack.value("queueId", -1), ack.value("queueOffset", -1LL), ack.value("msgId", "")});
+      acked_.push_back({body, ack.value("queueId", -1), ack.value("queueOffset", -1LL),
+                        ack.value("msgId", ""), ack.value("uniqKey", "")});
     }
   }
 
@@ -158,6 +159,23 @@ TEST_F(BrokerDrillTest, MasterKillFailsOverWithoutLosingAcknowledgedMessages) {
   EXPECT_EQ(message.value("queueOffset", std::int64_t{-1}), acked_.front().queue_offset);
   EXPECT_EQ(message.value("brokerName", ""), "RaftNode00");
   EXPECT_NE(message.value("address", ""), old_master);
+  // The same message by its key (each message's key is its body) and by its UNIQ_KEY: the
+  // surviving replicas answer QUERY_MESSAGE.
+  for (const std::vector<std::string>& lookup :
+       {std::vector<std::string>{"queryMsgByKey", "-t", kTopic, "-k", acked_.front().body},
+        std::vector<std::string>{"queryMsgByUniqueKey", "-t", kTopic, "-i",
+                                 acked_.front().uniq_key}}) {
+    std::vector<std::string> args = lookup;
+    args.push_back("--json");
+    CtlRun found = ctl(args);
+    ASSERT_EQ(found.exit_code, 0) << lookup[0] << ": " << found.err;
+    json messages = json::parse(found.out, nullptr, false);
+    ASSERT_TRUE(messages.is_array()) << found.out;
+    ASSERT_EQ(messages.size(), 1u) << found.out;
+    EXPECT_EQ(messages[0].value("body", ""), acked_.front().body);
+    EXPECT_EQ(messages[0].value("msgId", ""), acked_.front().msg_id);
+    EXPECT_EQ(messages[0].value("uniqKey", ""), acked_.front().uniq_key);
+  }
 
   // The old master returns as a slave (BID = selfId + 1) and catches up (lag 0, same commit).
   ASSERT_TRUE(group_->start_broker(old_id).ok());
@@ -199,9 +217,23 @@ TEST_F(BrokerDrillTest, TopicStatusAndConsumerProgressMatchWhatWasProducedAndCon
       [&] { return ctl({"topicList"}).out.find(kTopic) != std::string::npos; }, 60s));
   produce("progress", 12);
 
-  CtlRun status = ctl({"topicStatus", "-t", kTopic, "--json"});
+  // dledgerctl asks the master first but takes a follower's answer when the master is slow to
+  // answer (a loaded sanitizer run); a follower may not have applied the last sends yet, so
+  // poll until the figures add up, then check every field of the last answer.
+  CtlRun status;
+  json queues;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        status = ctl({"topicStatus", "-t", kTopic, "--json"});
+        queues = json::parse(status.out, nullptr, false);
+        std::int64_t total = 0;
+        for (const json& q : queues.is_array() ? queues : json::array()) {
+          total += q.value("maxOffset", std::int64_t{0});
+        }
+        return status.exit_code == 0 && total == 12;
+      },
+      30s));
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  json queues = json::parse(status.out, nullptr, false);
   ASSERT_TRUE(queues.is_array()) << status.out;
   ASSERT_EQ(queues.size(), 4u) << status.out;
   std::int64_t stored = 0;
@@ -217,9 +249,17 @@ TEST_F(BrokerDrillTest, TopicStatusAndConsumerProgressMatchWhatWasProducedAndCon
   // A group consumes 5 messages and commits; 7 remain.
   CtlRun consumed = ctl({"consumeMessage", "-t", kTopic, "-g", "drill-group", "--max", "5"});
   ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
-  CtlRun progress = ctl({"consumerProgress", "-g", "drill-group", "--json"});
+  CtlRun progress;
+  json report;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        progress = ctl({"consumerProgress", "-g", "drill-group", "--json"});
+        report = json::parse(progress.out, nullptr, false);
+        return progress.exit_code == 0 && report.is_object() &&
+               report.value("diffTotal", std::int64_t{-1}) == 7;
+      },
+      30s));
   ASSERT_EQ(progress.exit_code, 0) << progress.err;
-  json report = json::parse(progress.out, nullptr, false);
   ASSERT_TRUE(report.is_object()) << progress.out;
   EXPECT_EQ(report.value("consumerGroup", ""), "drill-group");
   EXPECT_EQ(report.value("diffTotal", std::int64_t{-1}), 7) << progress.out;
