@@ -93,6 +93,8 @@ void BrokerHandlers::register_with(frontend::RemotingServer& server) {
   server.register_handler(rc::kGetConsumeStats, leader_only(c, make_consume_stats_handler(c)));
   server.register_handler(rc::kGetConsumerConnectionList,
                           leader_only(c, make_consumer_connection_handler(c)));
+  // Producer connections are each replica's own (consumer_registry.h): answered locally.
+  server.register_handler(rc::kGetProducerConnectionList, make_producer_connection_handler(c));
   server.on_connection_closed(
       [&c](const frontend::ConnectionInfo& info) { client_connection_closed(c, info.id); });
 }

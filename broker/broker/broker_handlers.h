@@ -88,6 +88,7 @@ frontend::Handler make_heartbeat_handler(BrokerContext& context);
 frontend::Handler make_unregister_client_handler(BrokerContext& context);
 frontend::Handler make_consumer_list_handler(BrokerContext& context);
 frontend::Handler make_consumer_connection_handler(BrokerContext& context);  // 203
+frontend::Handler make_producer_connection_handler(BrokerContext& context);  // 204
 frontend::Handler make_query_consumer_offset_handler(BrokerContext& context);
 frontend::Handler make_update_consumer_offset_handler(BrokerContext& context);
 frontend::Handler make_queue_offset_handler(BrokerContext& context);  // 29, 30, 31, 32

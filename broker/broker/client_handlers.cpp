@@ -1,5 +1,6 @@
 // HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38): consumer-group
-// membership, the same wherever a client connected.
+// membership, the same wherever a client connected. GET_PRODUCER_CONNECTION_LIST (204): the
+// producer clients connected to this replica (each replica answers for its own connections).
 //
 // The leader's ConsumerRegistry is the group's membership. A follower records a heartbeat or an
 // unregistration in its own registry too (its pulls use the subscriptions) and forwards it to the
@@ -109,6 +110,9 @@ frontend::Handler make_unregister_client_handler(BrokerContext& context) {
         context.consumers.unregister(header->client_id, std::nullopt);
       }
     }
+    if (header->producer_group && !request.ext_fields.contains(kForwardedFromField)) {
+      context.consumers.unregister_producer(header->client_id, *header->producer_group);
+    }
     if (!header->consumer_group && header->producer_group) {
       respond(remoting::make_response(request, resp::kSuccess));
       return;
@@ -167,6 +171,27 @@ frontend::Handler make_consumer_list_handler(BrokerContext& context) {
     response.body = remoting::write_consumer_list_body(ids);
     return response;
   });
+}
+
+frontend::Handler make_producer_connection_handler(BrokerContext& context) {
+  return [&context](const RemotingCommand& request, frontend::Connection&,
+                    frontend::Responder respond) {
+    auto header = remoting::parse_get_producer_connection_list_request(request);
+    if (!header.ok()) {
+      respond(remoting::make_response(request, resp::kSystemError, header.error().message));
+      return;
+    }
+    auto connection = context.consumers.producer_connection(header->producer_group);
+    if (!connection) {
+      respond(
+          remoting::make_response(request, resp::kSystemError,
+                                  "the producer group[" + header->producer_group + "] not exist"));
+      return;
+    }
+    RemotingCommand response = remoting::make_response(request, resp::kSuccess);
+    response.body = remoting::write_producer_connection(*connection);
+    respond(std::move(response));
+  };
 }
 
 frontend::Handler make_consumer_connection_handler(BrokerContext& context) {

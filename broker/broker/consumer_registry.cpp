@@ -19,6 +19,10 @@ void ConsumerRegistry::heartbeat(const remoting::HeartbeatData& heartbeat,
     client.details = details;
     client.last_heartbeat = now;
   }
+  if (relayed) return;
+  for (const auto& producer : heartbeat.producers) {
+    producers_[producer.group_name][heartbeat.client_id] = {connection_id, details, now};
+  }
 }
 
 std::vector<DirectClient> ConsumerRegistry::direct_clients() {
@@ -48,9 +52,22 @@ void ConsumerRegistry::unregister(const std::string& client_id,
   }
 }
 
+void ConsumerRegistry::unregister_producer(const std::string& client_id, const std::string& group) {
+  std::lock_guard lock(mu_);
+  auto it = producers_.find(group);
+  if (it == producers_.end()) return;
+  it->second.erase(client_id);
+  if (it->second.empty()) producers_.erase(it);
+}
+
 std::vector<std::pair<std::string, std::string>> ConsumerRegistry::connection_closed(
     std::uint64_t connection_id) {
   std::lock_guard lock(mu_);
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    std::erase_if(it->second,
+                  [&](const auto& kv) { return kv.second.connection_id == connection_id; });
+    it = it->second.empty() ? producers_.erase(it) : std::next(it);
+  }
   std::vector<std::pair<std::string, std::string>> forgotten;
   for (auto it = groups_.begin(); it != groups_.end();) {
     std::erase_if(it->second, [&](const auto& kv) {
@@ -65,11 +82,31 @@ std::vector<std::pair<std::string, std::string>> ConsumerRegistry::connection_cl
 
 void ConsumerRegistry::expire_locked() {
   auto now = clock_();
-  for (auto it = groups_.begin(); it != groups_.end();) {
-    std::erase_if(it->second,
-                  [&](const auto& kv) { return now - kv.second.last_heartbeat > expiry_; });
-    it = it->second.empty() ? groups_.erase(it) : std::next(it);
+  auto expire = [&](auto& groups) {
+    for (auto it = groups.begin(); it != groups.end();) {
+      std::erase_if(it->second,
+                    [&](const auto& kv) { return now - kv.second.last_heartbeat > expiry_; });
+      it = it->second.empty() ? groups.erase(it) : std::next(it);
+    }
+  };
+  expire(groups_);
+  expire(producers_);
+}
+
+std::optional<remoting::ProducerConnection> ConsumerRegistry::producer_connection(
+    const std::string& group) {
+  std::lock_guard lock(mu_);
+  expire_locked();
+  auto it = producers_.find(group);
+  if (it == producers_.end() || it->second.empty()) return std::nullopt;
+  remoting::ProducerConnection out;
+  for (const auto& [id, producer] : it->second) {  // by client id
+    out.connections.push_back(
+        {id, producer.details.address,
+         std::string(remoting::language_name(producer.details.language).value_or("OTHER")),
+         producer.details.version});
   }
+  return out;
 }
 
 std::vector<std::string> ConsumerRegistry::consumers(const std::string& group) {

@@ -99,6 +99,17 @@ void write_query_message_response(int64_t index_last_update_timestamp_ms,
   cmd->ext_fields["indexLastUpdatePhyoffset"] = std::to_string(index_last_update_phyoffset);
 }
 
+Result<GetProducerConnectionListRequest> parse_get_producer_connection_list_request(
+    const RemotingCommand& cmd) {
+  if (Status s = expect_request_code(cmd, {request_code::kGetProducerConnectionList}); !s.ok())
+    return s.error();
+  ExtFieldReader r(cmd);
+  GetProducerConnectionListRequest req;
+  req.producer_group = r.required_string("producerGroup");
+  if (!r.ok()) return r.error();
+  return req;
+}
+
 Result<GetRouteInfoRequest> parse_get_route_info_request(const RemotingCommand& cmd) {
   if (Status s = expect_request_code(cmd, {request_code::kGetRouteinfoByTopic}); !s.ok())
     return s.error();

@@ -70,6 +70,7 @@ struct QueryMessageRequest {
   int64_t begin_ms = 0;
   int64_t end_ms = 0;
   bool unique_key = false;
+  bool operator==(const QueryMessageRequest&) const = default;
 };
 inline constexpr const char* kUniqueKeyQueryField = "_UNIQUE_KEY_QUERY";
 Result<QueryMessageRequest> parse_query_message_request(const RemotingCommand& cmd);
@@ -77,6 +78,14 @@ RemotingCommand make_query_message_request(const QueryMessageRequest& request);
 // The reply's two header fields (RocketMQ's index position; see the handler for their meaning).
 void write_query_message_response(int64_t index_last_update_timestamp_ms,
                                   int64_t index_last_update_phyoffset, RemotingCommand* cmd);
+
+// GET_PRODUCER_CONNECTION_LIST (204): producerGroup (required); reply body ProducerConnection
+// (heartbeat.h).
+struct GetProducerConnectionListRequest {
+  std::string producer_group;
+};
+Result<GetProducerConnectionListRequest> parse_get_producer_connection_list_request(
+    const RemotingCommand& cmd);
 
 struct GetRouteInfoRequest {
   std::string topic;

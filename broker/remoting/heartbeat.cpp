@@ -168,14 +168,46 @@ std::string write_heartbeat_body(const HeartbeatData& heartbeat) {
   return dump_json(body);
 }
 
-std::string write_consumer_connection(const ConsumerConnection& connection) {
+namespace {
+
+json connection_set_json(const std::vector<ClientConnection>& connections) {
   json clients = json::array();
-  for (const ClientConnection& c : connection.connections) {
+  for (const ClientConnection& c : connections) {
     clients.push_back({{"clientAddr", c.client_addr},
                        {"clientId", c.client_id},
                        {"language", c.language},
                        {"version", c.version}});
   }
+  return clients;
+}
+
+// Reads "connectionSet" of `body` (sorted by client id); errors are left in `r`.
+std::vector<ClientConnection> read_connection_set(JsonBodyReader& r, const json& body) {
+  std::vector<ClientConnection> out;
+  if (const json* clients = r.array(body, "", "connectionSet", false)) {
+    for (std::size_t i = 0; i < clients->size() && r.ok(); ++i) {
+      const std::string path = index_path("", "connectionSet", i);
+      const json& item = (*clients)[i];
+      if (!r.expect_object(item, path)) break;
+      ClientConnection client;
+      client.client_id = r.string(item, path, "clientId", true);
+      client.client_addr = r.string(item, path, "clientAddr", false);
+      client.language = r.string(item, path, "language", false, "OTHER");
+      client.version =
+          static_cast<int32_t>(r.integer(item, path, "version", false, kI32Min, kI32Max));
+      out.push_back(std::move(client));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ClientConnection& a, const ClientConnection& b) {
+    return a.client_id < b.client_id;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string write_consumer_connection(const ConsumerConnection& connection) {
+  json clients = connection_set_json(connection.connections);
   json table = json::object();
   for (const SubscriptionData& s : connection.subscriptions) table[s.topic] = subscription_json(s);
   json body = {
@@ -193,24 +225,7 @@ Result<ConsumerConnection> parse_consumer_connection(std::string_view body) {
   JsonBodyReader r("ConsumerConnection");
   ConsumerConnection out;
   if (!r.expect_object(*parsed, "")) return r.error();
-  if (const json* clients = r.array(*parsed, "", "connectionSet", false)) {
-    for (std::size_t i = 0; i < clients->size() && r.ok(); ++i) {
-      const std::string path = index_path("", "connectionSet", i);
-      const json& item = (*clients)[i];
-      if (!r.expect_object(item, path)) break;
-      ClientConnection client;
-      client.client_id = r.string(item, path, "clientId", true);
-      client.client_addr = r.string(item, path, "clientAddr", false);
-      client.language = r.string(item, path, "language", false, "OTHER");
-      client.version =
-          static_cast<int32_t>(r.integer(item, path, "version", false, kI32Min, kI32Max));
-      out.connections.push_back(std::move(client));
-    }
-  }
-  std::sort(out.connections.begin(), out.connections.end(),
-            [](const ClientConnection& a, const ClientConnection& b) {
-              return a.client_id < b.client_id;
-            });
+  out.connections = read_connection_set(r, *parsed);
   out.consume_type = r.string(*parsed, "", "consumeType", false, "CONSUME_PASSIVELY");
   out.message_model = read_message_model(r, *parsed, "");
   out.consume_from_where = read_consume_from_where(r, *parsed, "");
@@ -226,6 +241,21 @@ Result<ConsumerConnection> parse_consumer_connection(std::string_view body) {
       }
     }
   }
+  if (!r.ok()) return r.error();
+  return out;
+}
+
+std::string write_producer_connection(const ProducerConnection& connection) {
+  return dump_json(json{{"connectionSet", connection_set_json(connection.connections)}});
+}
+
+Result<ProducerConnection> parse_producer_connection(std::string_view body) {
+  auto parsed = parse_json(body, "ProducerConnection");
+  if (!parsed.ok()) return parsed.error();
+  JsonBodyReader r("ProducerConnection");
+  ProducerConnection out;
+  if (!r.expect_object(*parsed, "")) return r.error();
+  out.connections = read_connection_set(r, *parsed);
   if (!r.ok()) return r.error();
   return out;
 }

@@ -101,4 +101,18 @@ struct ConsumerConnection {
 std::string write_consumer_connection(const ConsumerConnection& connection);
 Result<ConsumerConnection> parse_consumer_connection(std::string_view body);
 
+// GET_PRODUCER_CONNECTION_LIST (204) reply body: the clients of a producer group connected to
+// the broker asked (`mqadmin producerConnection`), as a RocketMQ 4.x broker writes it:
+//   {"connectionSet":[{"clientAddr":"10.0.0.5:53212","clientId":"10.0.0.5@1234",
+//                      "language":"JAVA","version":373}]}
+// The request header is producerGroup (required); a group with no client there is answered
+// SYSTEM_ERROR "the producer group[<group>] not exist".
+struct ProducerConnection {
+  std::vector<ClientConnection> connections;  // sorted by client id
+  bool operator==(const ProducerConnection&) const = default;
+};
+
+std::string write_producer_connection(const ProducerConnection& connection);
+Result<ProducerConnection> parse_producer_connection(std::string_view body);
+
 }  // namespace dledger::remoting

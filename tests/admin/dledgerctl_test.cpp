@@ -433,6 +433,19 @@ std::unique_ptr<FakeRemoting> fake_broker(const std::string& self_id, const std:
        [](const RemotingCommand& request) {
          return remoting::make_response(request, resp::kSuccess);
        }},
+      // Producer group "PG" has one client on each replica whose admin endpoint is reachable,
+      // "<selfId>@<role>".
+      {rc::kGetProducerConnectionList,
+       [=](const RemotingCommand& request) {
+         const std::string& group = request.ext_fields.at("producerGroup");
+         if (group != "PG" || admin_address == "127.0.0.1:1") {
+           return remoting::make_response(request, resp::kSystemError,
+                                          "the producer group[" + group + "] not exist");
+         }
+         remoting::ProducerConnection connection;
+         connection.connections = {{self_id + "@" + role, "10.0.0.9:4000", "JAVA", 395}};
+         return ok_with_body(request, remoting::write_producer_connection(connection));
+       }},
       {rc::kSendMessageV2, [](const RemotingCommand& request) {
          RemotingCommand response = remoting::make_response(request, resp::kSuccess);
          remoting::SendMessageResponse sent;
@@ -809,6 +822,36 @@ TEST_F(DledgerctlBrokerTest, QueryMsgByUniqueKeyAsksFromADayBeforeTheTimeInTheMs
       << by_id.err;
 }
 
+TEST_F(DledgerctlBrokerTest, ProducerConnectionAsksEveryReplicaForItsOwnClients) {
+  CtlRun run = dledgerctl({"producerConnection", "-n", namesrv_->address(), "-g", "PG", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json report = json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_EQ(report["producerGroup"], "PG");
+  ASSERT_EQ(report["connections"].size(), 2u) << run.out;  // broker-b's replica has none
+  EXPECT_EQ(report["connections"][0]["brokerName"], "broker-a");
+  EXPECT_EQ(report["connections"][0]["replica"], master_->address());
+  EXPECT_EQ(report["connections"][0]["clientId"], "n0@leader");
+  EXPECT_EQ(report["connections"][1]["replica"], slave_->address());
+  EXPECT_EQ(report["connections"][1]["clientId"], "n1@follower");
+  EXPECT_EQ(report["connections"][1]["version"], 395);
+  EXPECT_EQ(other_master_->requests().size(), 1u);
+
+  // With -t only the topic's broker groups are asked; text output is a table.
+  CtlRun text =
+      dledgerctl({"producerConnection", "-n", namesrv_->address(), "-g", "PG", "-t", "orders"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("CLIENT_ID"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("n1@follower"), std::string::npos) << text.out;
+  EXPECT_EQ(other_master_->requests().size(), 1u) << "broker-b serves no queue of orders";
+
+  CtlRun nobody = dledgerctl({"producerConnection", "-n", namesrv_->address(), "-g", "nobody"});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("the producer group nobody has no client connected to any replica"),
+            std::string::npos)
+      << nobody.err;
+}
+
 TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {"clusterList", "-n", "no-port"},
@@ -830,6 +873,7 @@ TEST_F(DledgerctlBrokerTest, BrokerCommandUsageErrorsExitWithTwo) {
       {"queryMsgByKey", "-t", "orders", "-k", "k1", "--begin-ms", "9", "--end-ms", "8"},
       {"queryMsgByKey", "-t", "orders", "-k", "k1", "--begin-ms", "soon"},
       {"queryMsgByUniqueKey", "-t", "orders"},
+      {"producerConnection"},
   };
   for (const auto& args : cases) {
     CtlRun run = dledgerctl(args);

@@ -358,6 +358,60 @@ TEST_F(BrokerHandlersTest, ConsumerConnectionListsClientsWithTheAddressTheyConne
   EXPECT_NE(offline->remark.value_or("").find("CG-nobody"), std::string::npos);
 }
 
+TEST_F(BrokerHandlersTest, ProducerConnectionListsTheProducersConnectedToEachReplica) {
+  // A producer heart-beats to the master, another (with a consumer group too, so the heartbeat is
+  // relayed to the leader) to a follower: each replica lists its own producers only.
+  auto producer_heartbeat = [](const std::string& client, bool with_consumer) {
+    remoting::HeartbeatData data;
+    data.client_id = client;
+    data.producers.push_back({"PG-connection"});
+    if (with_consumer) data.consumers.push_back({.group_name = "CG-producers"});
+    RemotingCommand cmd = remoting::make_request(rc::kHeartBeat, 0);
+    cmd.version = 395;
+    cmd.body = remoting::write_heartbeat_body(data);
+    return cmd;
+  };
+  struct Producer {
+    frontend::RemotingClient* replica;
+    std::string client;
+  };
+  const std::vector<Producer> producers = {{&master(), "10.0.0.7@1"}, {&follower(), "10.0.0.8@2"}};
+  for (const auto& [replica, client] : producers) {
+    auto sent = replica->invoke_sync(producer_heartbeat(client, replica == &follower()), 10s);
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent->code, resp::kSuccess) << sent->remark.value_or("");
+  }
+  RemotingCommand request = remoting::make_request(rc::kGetProducerConnectionList, 0);
+  request.ext_fields = {{"producerGroup", "PG-connection"}};
+  for (const auto& [replica, client] : producers) {
+    auto reply = replica->invoke_sync(request, 10s);
+    ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+    ASSERT_EQ(reply->code, resp::kSuccess) << reply->remark.value_or("");
+    auto connection = remoting::parse_producer_connection(reply->body);
+    ASSERT_TRUE(connection.ok()) << connection.error().to_string();
+    ASSERT_EQ(connection->connections.size(), 1u) << reply->body;
+    EXPECT_EQ(connection->connections[0].client_id, client);
+    EXPECT_EQ(connection->connections[0].language, "JAVA");
+    EXPECT_EQ(connection->connections[0].version, 395);
+    EXPECT_EQ(connection->connections[0].client_addr.rfind("127.0.0.1:", 0), 0u);
+  }
+  // UNREGISTER_CLIENT with the producer group forgets it on that replica.
+  RemotingCommand leave = remoting::make_request(rc::kUnregisterClient, 0);
+  leave.ext_fields = {{"clientID", "10.0.0.8@2"}, {"producerGroup", "PG-connection"}};
+  auto left = follower().invoke_sync(leave, 10s);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->code, resp::kSuccess);
+  auto gone = follower().invoke_sync(request, 10s);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->code, resp::kSystemError);
+  EXPECT_EQ(gone->remark.value_or(""), "the producer group[PG-connection] not exist");
+  // A header without the group names the field.
+  auto bad = master().invoke_sync(remoting::make_request(rc::kGetProducerConnectionList, 0), 10s);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->code, resp::kSystemError);
+  EXPECT_NE(bad->remark.value_or("").find("producerGroup"), std::string::npos);
+}
+
 // Handlers that wait for a commit (topic creation) answer from the store's thread: the io thread
 // serves the requests behind them meanwhile. When UPDATE_AND_CREATE_TOPIC blocked its io thread,
 // the reply to a request sent right after it on the same connection could never come first.

@@ -1,4 +1,5 @@
-// ConsumerRegistry: heartbeats, unregistering, connection close and the 120 s expiry.
+// ConsumerRegistry: heartbeats, unregistering, connection close and the 120 s expiry, for
+// consumer groups and for the producer groups connected to this replica.
 #include "broker/broker/consumer_registry.h"
 
 #include <gtest/gtest.h>
@@ -102,6 +103,44 @@ TEST(ConsumerRegistry, ConnectionListsEveryLiveClientWithWhereItConnectsFrom) {
 
   now += std::chrono::seconds(200);
   EXPECT_FALSE(registry.connection("G").has_value());
+}
+
+remoting::HeartbeatData producer_heartbeat(const std::string& client,
+                                           std::vector<std::string> groups) {
+  remoting::HeartbeatData hb;
+  hb.client_id = client;
+  for (auto& group : groups) hb.producers.push_back({std::move(group)});
+  return hb;
+}
+
+TEST(ConsumerRegistry, ProducerGroupsListTheirOwnClientsUntilTheyLeave) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ConsumerRegistry registry(std::chrono::seconds(120), [&] { return now; });
+  EXPECT_FALSE(registry.producer_connection("PG").has_value());
+  registry.heartbeat(producer_heartbeat("p2", {"PG", "OTHER"}), 2, false,
+                     {"10.0.0.7:5002", remoting::language_code::kJava, 395});
+  registry.heartbeat(producer_heartbeat("p1", {"PG"}), 1, false,
+                     {"10.0.0.6:5001", remoting::language_code::kCpp, 1});
+  // A relayed heartbeat is another replica's client: not listed here.
+  registry.heartbeat(producer_heartbeat("p3", {"PG"}), 3, /*relayed=*/true, {"10.0.0.8:5003"});
+
+  auto pg = registry.producer_connection("PG");
+  ASSERT_TRUE(pg.has_value());
+  ASSERT_EQ(pg->connections.size(), 2u);
+  EXPECT_EQ(pg->connections[0], (remoting::ClientConnection{"p1", "10.0.0.6:5001", "CPP", 1}));
+  EXPECT_EQ(pg->connections[1], (remoting::ClientConnection{"p2", "10.0.0.7:5002", "JAVA", 395}));
+  EXPECT_TRUE(registry.consumers("PG").empty()) << "producers are not consumers";
+
+  registry.unregister_producer("p1", "PG");
+  ASSERT_EQ(registry.producer_connection("PG")->connections.size(), 1u);
+  // Closing p2's connection forgets it in every group, without anything to pass on.
+  EXPECT_TRUE(registry.connection_closed(2).empty());
+  EXPECT_FALSE(registry.producer_connection("PG").has_value());
+  EXPECT_FALSE(registry.producer_connection("OTHER").has_value());
+
+  registry.heartbeat(producer_heartbeat("p4", {"PG"}), 4);
+  now += std::chrono::seconds(121);
+  EXPECT_FALSE(registry.producer_connection("PG").has_value()) << "expired";
 }
 
 }  // namespace

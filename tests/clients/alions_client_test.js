@@ -6,6 +6,10 @@
 //        [--tools <dir holding node_modules/ali-ons>]   (default: $DLEDGER_TOOLS_DIR or build/tools)
 //
 // Properties checked (each a step below; the first failure stops the run and prints the logs):
+//   ProducerConnectionListsTheLiveProducer: GET_PRODUCER_CONNECTION_LIST (204) on the master
+//     lists the producer, learned from its own heartbeats.
+//   QueryMessageFindsMessagesByTheirKeys: QUERY_MESSAGE (12) finds a message by one of the keys
+//     the client set, every message by a key they share, and answers QUERY_NOT_FOUND otherwise.
 //   MessagesArriveIntact: body (text, binary, a compressed 6 KiB body), tags, keys and user
 //     properties come back exactly as sent, and the consumer sees the producer's msgIds.
 //   RetryTopicIsRoutedAfterTheFirstHeartbeat: the consumer group's %RETRY%<group> topic (which
@@ -120,6 +124,40 @@ async function messagesArriveIntactAndRestartResumes(ons, cluster) {
   logErrors(producer, 'producer-intact');
   await producer.ready();
   const first = await produce(ons, producer, 'first', 20);
+
+  // ProducerConnectionListsTheLiveProducer: GET_PRODUCER_CONNECTION_LIST (204), what
+  // `mqadmin producerConnection` asks the master, lists the producer from its heartbeats.
+  const producerListed = await eventually(async () => {
+    const master = await cluster.waitForMaster(10000);
+    if (!master) return false;
+    const reply = await remotingRequest(master.address, 204, { producerGroup: 'AliOnsProducerGroup' });
+    if (reply.code !== 0) return false;
+    const clients = JSON.parse(reply.body.toString('utf8')).connectionSet || [];
+    return clients.length >= 1 && clients.every(c => c.clientId && c.clientAddr.startsWith('127.0.0.1:'));
+  }, 30000, 200);
+  assert.ok(producerListed, 'the master never listed the producer of AliOnsProducerGroup');
+  console.log('PASS ProducerConnectionListsTheLiveProducer');
+
+  // QueryMessageFindsMessagesByTheirKeys: QUERY_MESSAGE (12), as a client's
+  // queryMessage(topic, key, maxNum, begin, end) sends it, on the master.
+  const master = await cluster.waitForMaster(10000);
+  assert.ok(master, 'no master');
+  const query = key => remotingRequest(master.address, 12, {
+    topic: TOPIC, key, maxNum: 32, beginTimestamp: 0, endTimestamp: '9223372036854775807',
+  });
+  const byKey = await query('key-first-0');
+  assert.equal(byKey.code, 0, `QUERY_MESSAGE key-first-0: ${byKey.code} ${byKey.remark}`);
+  assert.ok(byKey.body.includes(first[0].expected.body), 'key-first-0 did not return its body');
+  assert.ok(!byKey.body.includes(Buffer.from('key-first-1 ')), 'key-first-0 returned another message');
+  const shared = await query('shared-key');
+  assert.equal(shared.code, 0, `QUERY_MESSAGE shared-key: ${shared.code} ${shared.remark}`);
+  for (const s of first) {
+    assert.ok(shared.body.includes(Buffer.from(`key-first-${s.seq} shared-key`)),
+      `shared-key did not return first-${s.seq}`);
+  }
+  const none = await query('no-such-key');
+  assert.equal(none.code, 22, `QUERY_MESSAGE no-such-key: ${none.code} (expected QUERY_NOT_FOUND)`);
+  console.log('PASS QueryMessageFindsMessagesByTheirKeys');
 
   // MessagesArriveIntact
   const one = await startConsumer(ons, cluster.namesrvAddr, 'consumer-one');

@@ -189,5 +189,27 @@ TEST(Bodies, ConsumerConnectionFromABrokerReadsBackAndWritesTheSameFields) {
   expect_error(parse_consumer_connection(R"({"messageModel":"BOTH"})"), {"messageModel"});
 }
 
+TEST(Bodies, ProducerConnectionFromABrokerReadsBackAndWritesTheSameFields) {
+  const std::string body =
+      R"({"connectionSet":[{"clientAddr":"10.0.0.9:53212","clientId":"10.0.0.9@77",)"
+      R"("language":"JAVA","version":395},{"clientAddr":"10.0.0.5:2","clientId":"10.0.0.5@1",)"
+      R"("language":"CPP","version":1}]})";
+  auto parsed = parse_producer_connection(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  ASSERT_EQ(parsed->connections.size(), 2u);
+  EXPECT_EQ(parsed->connections[0],
+            (ClientConnection{"10.0.0.5@1", "10.0.0.5:2", "CPP", 1}));  // sorted by client id
+  EXPECT_EQ(parsed->connections[1].version, 395);
+  auto again = parse_producer_connection(write_producer_connection(*parsed));
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(*again, *parsed);
+  EXPECT_EQ(write_producer_connection(*parsed).find(R"({"connectionSet":[{"clientAddr":)"), 0u);
+
+  expect_error(parse_producer_connection(R"({"connectionSet":[{"clientAddr":"a"}]})"),
+               {"connectionSet[0].clientId"});
+  expect_error(parse_producer_connection(R"({"connectionSet":{}})"), {"connectionSet"});
+  expect_error(parse_producer_connection("[]"), {"ProducerConnection"});
+}
+
 }  // namespace
 }  // namespace dledger::remoting

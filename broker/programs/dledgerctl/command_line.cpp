@@ -16,6 +16,7 @@
 #include "broker/programs/dledgerctl/consumer_connection_command.h"
 #include "broker/programs/dledgerctl/consumer_progress_command.h"
 #include "broker/programs/dledgerctl/get_command.h"
+#include "broker/programs/dledgerctl/producer_connection_command.h"
 #include "broker/programs/dledgerctl/promote_member_command.h"
 #include "broker/programs/dledgerctl/query_msg_by_id_command.h"
 #include "broker/programs/dledgerctl/query_msg_by_key_command.h"
@@ -217,6 +218,15 @@ void add_broker_commands(CLI::App& app, CommandAction& action) {
     add_broker_common_options(*command, options->common);
     command->add_option("-i,--msg-id", options->msg_id, "Offset msgId (32 or 56 hex digits)")
         ->required();
+  }
+  {
+    auto [command, options] = add_command<ProducerConnectionOptions>(
+        app, action, "producerConnection", "Clients of a producer group connected to each replica",
+        run_producer_connection);
+    add_broker_common_options(*command, options->common);
+    command->add_option("-g,--group", options->group, "Producer group")->required();
+    command->add_option("-t,--topic", options->topic,
+                        "Ask only the broker groups of this topic (default: every group)");
   }
   for (const bool unique : {false, true}) {
     auto [command, options] = add_command<QueryMsgByKeyOptions>(

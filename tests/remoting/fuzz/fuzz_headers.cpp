@@ -24,8 +24,8 @@ using namespace dledger::remoting;
 namespace {
 
 void run_typed_parsers(RemotingCommand cmd) {
-  static constexpr int32_t kCodes[] = {10, 11,  14,  15,  29,  30,  31,  32,  35, 36,
-                                       38, 103, 104, 105, 202, 203, 208, 310, 320};
+  static constexpr int32_t kCodes[] = {10, 11, 12,  14,  15,  29,  30,  31,  32,  33,  35,
+                                       36, 38, 103, 104, 105, 202, 203, 204, 208, 310, 320};
   for (int32_t code : kCodes) {
     cmd.code = code;
     auto send = parse_send_message_request(cmd);
@@ -42,6 +42,13 @@ void run_typed_parsers(RemotingCommand cmd) {
       auto reparsed = parse_pull_message_request(again);
       if (!reparsed.ok() || !(*reparsed == *pull)) std::abort();
     }
+    auto query = parse_query_message_request(cmd);
+    if (query.ok()) {
+      auto reparsed = parse_query_message_request(make_query_message_request(*query));
+      if (!reparsed.ok() || !(*reparsed == *query)) std::abort();
+    }
+    (void)parse_view_message_request(cmd);
+    (void)parse_get_producer_connection_list_request(cmd);
     (void)parse_send_message_response(cmd);
     (void)parse_pull_message_response(cmd);
     (void)parse_query_consumer_offset_request(cmd);
@@ -84,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check_body<TopicStatsTable>(input, parse_topic_stats_table, write_topic_stats_table);
   check_body<ConsumeStats>(input, parse_consume_stats, write_consume_stats);
   check_body<ConsumerConnection>(input, parse_consumer_connection, write_consumer_connection);
+  check_body<ProducerConnection>(input, parse_producer_connection, write_producer_connection);
   (void)quote_fastjson_keys(input);
   return 0;
 }
