@@ -91,6 +91,8 @@ Result<BrokerOptions> BrokerOptions::from_properties(const Properties& props) {
   o.remoting_io_threads = static_cast<int>(value);
   DLEDGER_TRY_ASSIGN(value, props.get_int("maxSuspendedPulls", 10000, 0, 1000000));
   o.max_suspended_pulls = static_cast<std::uint32_t>(value);
+  DLEDGER_TRY_ASSIGN(value, props.get_int("queryMessageMaxScan", 50000, 1, 100000000));
+  o.query_message_max_scan = static_cast<std::uint64_t>(value);
   DLEDGER_TRY_ASSIGN(
       o.log_level, props.get_enum("logLevel", "info", {"trace", "debug", "info", "warn", "error"}));
   DLEDGER_TRY_ASSIGN(o.ledger, ledger::LedgerOptions::from_properties(props));

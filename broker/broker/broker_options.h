@@ -18,6 +18,8 @@
 //   registerIntervalMs       name-server registration period [30000]
 //   remotingIoThreads        remoting server io threads [2]
 //   maxSuspendedPulls        long-polling pulls held at once; beyond, answered at once [10000]
+//   queryMessageMaxScan      messages one QUERY_MESSAGE (lookup by key) reads at most; a wider
+//                            time range is answered with what was found and a remark [50000]
 //   logLevel                 trace | debug | info | warn | error [info]
 //   brokerPeers              remoting addresses of the group's members, dLegerPeers format
 //                            ("n0-10.0.0.1:10911;n1-..."); a follower forwards leader-only
@@ -53,6 +55,7 @@ struct BrokerOptions {
   std::uint32_t register_interval_ms = 30000;
   int remoting_io_threads = 2;
   std::uint32_t max_suspended_pulls = 10000;
+  std::uint64_t query_message_max_scan = 50000;
   std::string log_level = "info";
   std::map<raft::NodeId, std::string> broker_peers;  // brokerPeers, empty when absent
   std::string group_address;                         // brokerGroupAddress, empty in direct mode

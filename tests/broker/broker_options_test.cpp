@@ -28,6 +28,7 @@ TEST(BrokerOptions, DefaultsFollowRocketMQ) {
   EXPECT_EQ(o->consume_queue_dir, "/tmp/dledger-broker-options-test/consumequeue");
   EXPECT_EQ(o->broker_address(), "127.0.0.1:10911");
   EXPECT_EQ(o->ledger.self_name, "n1");
+  EXPECT_EQ(o->query_message_max_scan, 50000u);
   EXPECT_TRUE(p.unused_keys().empty());
 }
 
@@ -72,6 +73,17 @@ TEST(BrokerOptions, InvalidValuesNameKeyAndValue) {
     ASSERT_FALSE(o.ok());
     EXPECT_NE(o.error().message.find("listenPort"), std::string::npos);
     EXPECT_NE(o.error().message.find("70000"), std::string::npos);
+  }
+  {
+    Properties p = base_props();
+    p.set("queryMessageMaxScan", "0");
+    auto o = BrokerOptions::from_properties(p);
+    ASSERT_FALSE(o.ok());
+    EXPECT_NE(o.error().message.find("queryMessageMaxScan"), std::string::npos);
+    p.set("queryMessageMaxScan", "200000");
+    auto raised = BrokerOptions::from_properties(p);
+    ASSERT_TRUE(raised.ok()) << raised.error().to_string();
+    EXPECT_EQ(raised->query_message_max_scan, 200000u);
   }
   {
     Properties p = base_props();

@@ -156,6 +156,7 @@ int run(int argc, char** argv) {
       std::make_unique<broker::BrokerMetrics>((*admin_server)->registry(), group, self);
   broker::BrokerHandlers::Options handler_options;
   handler_options.max_suspended_pulls = options.max_suspended_pulls;
+  handler_options.max_query_scan = options.query_message_max_scan;
   handler_options.forwarding.self_name = self;
   handler_options.forwarding.client_addresses = options.broker_peers;
   handler_options.forwarding.self_listen_port = options.listen_port;
