@@ -251,7 +251,7 @@ struct MessageStore::Core : std::enable_shared_from_this<MessageStore::Core> {
       if (entries->empty()) continue;
       {
         std::unique_lock lock(state_mu);
-        for (const auto& e : *entries) {
+        for (raft::EntryBatch::View e : *entries) {
           if (e.index <= state.applied_index()) continue;  // a snapshot load overtook this read
           if (e.index != state.applied_index() + 1) break;
           state.apply(e.index, e.type, e.data);

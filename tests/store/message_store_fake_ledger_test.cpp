@@ -61,19 +61,17 @@ class FakeLedger final : public ledger::LedgerServer {
     }
     return entries_[index - 1];
   }
-  Result<std::vector<ledger::CommittedEntry>> read(std::uint64_t from_index,
-                                                   std::uint64_t max_bytes) override {
+  Result<raft::EntryBatch> read(std::uint64_t from_index, std::uint64_t max_bytes) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (from_index > entries_.size()) return std::vector<ledger::CommittedEntry>{};
+    if (from_index > entries_.size()) return raft::EntryBatch{};
     if (from_index < first_index_) {
       return make_error(ErrorCode::kOutOfRange, "below first index");
     }
-    std::vector<ledger::CommittedEntry> out;
-    std::uint64_t bytes = 0;
+    raft::EntryBatch out;
     for (std::uint64_t i = from_index; i <= entries_.size(); ++i) {
-      if (!out.empty() && bytes + entries_[i - 1].data.size() > max_bytes) break;
-      bytes += entries_[i - 1].data.size();
-      out.push_back(entries_[i - 1]);
+      const auto& e = entries_[i - 1];
+      if (!out.empty() && out.payload_bytes() + e.data.size() > max_bytes) break;
+      out.add(e.index, e.term, e.type, e.data);
     }
     return out;
   }

@@ -153,6 +153,25 @@ Result<std::vector<raft::Entry>> SegmentedLog::read_range(std::uint64_t lo, std:
 
 Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t lo, std::uint64_t hi,
                                                                  std::uint64_t max_bytes) const {
+  auto batch = read_batch_locked(lo, hi, max_bytes);
+  if (!batch.ok()) return batch.error();
+  std::vector<raft::Entry> out;
+  out.reserve(batch->size());
+  for (std::size_t i = 0; i < batch->size(); ++i) {
+    raft::EntryBatch::View v = (*batch)[i];
+    out.push_back(raft::Entry{v.index, v.term, v.type, std::string(v.data)});
+  }
+  return out;
+}
+
+Result<raft::EntryBatch> SegmentedLog::read_batch(std::uint64_t lo, std::uint64_t hi,
+                                                  std::uint64_t max_bytes) const {
+  std::shared_lock lock(state_mu_);
+  return read_batch_locked(lo, hi, max_bytes);
+}
+
+Result<raft::EntryBatch> SegmentedLog::read_batch_locked(std::uint64_t lo, std::uint64_t hi,
+                                                         std::uint64_t max_bytes) const {
   if (lo <= meta_.snapshot.index || hi > last_index_ + 1 || lo >= hi) {
     return make_error(ErrorCode::kOutOfRange, "entries [" + std::to_string(lo) + ", " +
                                                   std::to_string(hi) + "): log holds [" +
@@ -169,10 +188,10 @@ Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t l
     }
     hi = damaged;
   }
-  std::vector<raft::Entry> out;
+  raft::EntryBatch out;
+  std::string& buf = out.buffer();
   std::uint64_t payload_total = 0;
   std::uint64_t index = lo;
-  std::string buf;
   while (index < hi) {
     const Segment* s = find_segment(index);
     if (s == nullptr) {
@@ -197,17 +216,19 @@ Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t l
     if (slot == first_slot) break;  // budget exhausted at a segment boundary
     std::uint64_t begin = s->offsets[first_slot];
     std::uint64_t end = s->entry_end(slot - 1);
-    buf.resize(end - begin);
-    auto n = s->file->read_at(begin, buf.data(), buf.size());
+    // Segments' bytes follow each other in the buffer; `base` is where this segment's start.
+    const std::size_t base = buf.size();
+    buf.resize(base + (end - begin));
+    auto n = s->file->read_at(begin, buf.data() + base, end - begin);
     if (!n) return n.error();
-    if (*n != buf.size()) {
+    if (*n != end - begin) {
       return read_corruption(*s, begin + *n, index + 0,
                              "file shorter than indexed (" + std::to_string(begin + *n) +
                                  " bytes, expected at least " + std::to_string(end) + ")");
     }
     for (std::size_t i = first_slot; i < slot; ++i) {
       std::uint64_t entry_index = s->first_index + i;
-      std::uint64_t off = s->offsets[i] - begin;
+      std::uint64_t off = base + (s->offsets[i] - begin);
       std::uint64_t len = s->entry_end(i) - s->offsets[i];
       std::string_view bytes(buf.data() + off, len);
       format::EntryHeader h;
@@ -223,12 +244,8 @@ Result<std::vector<raft::Entry>> SegmentedLog::read_range_locked(std::uint64_t l
       if (!format::entry_crc_ok(bytes, h)) {
         return read_corruption(*s, s->offsets[i], entry_index, "payload checksum mismatch");
       }
-      raft::Entry e;
-      e.index = h.index;
-      e.term = h.term;
-      e.type = static_cast<raft::EntryType>(h.type);
-      e.data = std::string(bytes.data() + format::kEntryHeaderBytes, h.payload_bytes);
-      out.push_back(std::move(e));
+      out.add_in_buffer(h.index, h.term, static_cast<raft::EntryType>(h.type),
+                        off + format::kEntryHeaderBytes, h.payload_bytes);
     }
     index = s->first_index + slot;
     if (budget_hit) break;

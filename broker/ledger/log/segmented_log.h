@@ -232,6 +232,7 @@
 #include "broker/base/result.h"
 #include "broker/ledger/log/file_io.h"
 #include "broker/ledger/log/log_format.h"
+#include "broker/ledger/raft/entry_batch.h"
 #include "broker/ledger/raft/storage.h"
 #include "broker/ledger/raft/types.h"
 
@@ -344,6 +345,10 @@ class SegmentedLog : public raft::Storage {
   // one pread per segment touched.
   Result<std::vector<raft::Entry>> read_range(std::uint64_t lo, std::uint64_t hi,
                                               std::uint64_t max_bytes) const;
+  // The same entries, checked the same way, with their payloads in one shared buffer (no
+  // allocation per entry; raft/entry_batch.h).
+  Result<raft::EntryBatch> read_batch(std::uint64_t lo, std::uint64_t hi,
+                                      std::uint64_t max_bytes) const;
   std::uint64_t last_term() const;
   raft::HardState hard_state() const;
   std::uint64_t repair_until() const;
@@ -423,6 +428,8 @@ class SegmentedLog : public raft::Storage {
   // Requires write_mu_. After entries were written up to `data_end` of the open segment, makes
   // sure Options::preallocate_bytes / 2 or more zero-filled bytes follow them (see Options).
   void preallocate_locked(Segment& open, std::uint64_t data_end);
+  Result<raft::EntryBatch> read_batch_locked(std::uint64_t lo, std::uint64_t hi,
+                                             std::uint64_t max_bytes) const;
   Result<std::vector<raft::Entry>> read_range_locked(std::uint64_t lo, std::uint64_t hi,
                                                      std::uint64_t max_bytes) const;
   Error read_corruption(const Segment& segment, std::uint64_t offset, std::uint64_t index,

@@ -62,8 +62,7 @@ class LedgerServerImpl final : public LedgerServer {
   void append_batch(std::vector<std::string> data, AppendCallback done) override;
   Result<AppendResult> append_sync(std::string data) override;
   Result<CommittedEntry> get(std::uint64_t index) override;
-  Result<std::vector<CommittedEntry>> read(std::uint64_t from_index,
-                                           std::uint64_t max_bytes) override;
+  Result<raft::EntryBatch> read(std::uint64_t from_index, std::uint64_t max_bytes) override;
   std::uint64_t wait_for_commit(std::uint64_t after_index,
                                 std::chrono::milliseconds timeout) override {
     return commits_.wait(after_index, timeout);
@@ -637,18 +636,10 @@ Result<CommittedEntry> LedgerServerImpl::get(std::uint64_t index) {
   return CommittedEntry{entry->index, entry->term, entry->type, std::move(entry->data).release()};
 }
 
-Result<std::vector<CommittedEntry>> LedgerServerImpl::read(std::uint64_t from_index,
-                                                           std::uint64_t max_bytes) {
+Result<raft::EntryBatch> LedgerServerImpl::read(std::uint64_t from_index, std::uint64_t max_bytes) {
   std::uint64_t commit = commits_.current();
-  if (from_index == 0 || from_index > commit) return std::vector<CommittedEntry>{};
-  auto entries = log_->read_range(from_index, commit + 1, max_bytes);
-  if (!entries.ok()) return entries.error();
-  std::vector<CommittedEntry> out;
-  out.reserve(entries->size());
-  for (auto& e : *entries) {
-    out.push_back(CommittedEntry{e.index, e.term, e.type, std::move(e.data).release()});
-  }
-  return out;
+  if (from_index == 0 || from_index > commit) return raft::EntryBatch{};
+  return log_->read_batch(from_index, commit + 1, max_bytes);
 }
 
 Status LedgerServerImpl::transfer_leadership(raft::NodeId target,

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "broker/base/result.h"
+#include "broker/ledger/raft/entry_batch.h"
 #include "broker/ledger/raft/raft_core.h"
 #include "broker/ledger/raft/types.h"
 #include "broker/ledger/server/ledger_options.h"
@@ -135,9 +136,11 @@ class LedgerServer {
 
   // A committed entry. kOutOfRange above the commit index or below the first retained index.
   virtual Result<CommittedEntry> get(std::uint64_t index) = 0;
-  // Committed entries from `from_index` on, at most max_bytes (at least one if available).
-  virtual Result<std::vector<CommittedEntry>> read(std::uint64_t from_index,
-                                                   std::uint64_t max_bytes) = 0;
+  // Committed entries from `from_index` on, at most max_bytes of payload (at least one if
+  // available), their payloads in one shared buffer (raft/entry_batch.h): no allocation per
+  // entry. Empty when `from_index` is 0 or above the commit index; kOutOfRange below the first
+  // retained index; kCorruption for an entry whose checksum does not match.
+  virtual Result<raft::EntryBatch> read(std::uint64_t from_index, std::uint64_t max_bytes) = 0;
   // Blocks until the commit index exceeds `after_index` or `timeout` passes; returns the commit
   // index (long-polling readers).
   virtual std::uint64_t wait_for_commit(std::uint64_t after_index,

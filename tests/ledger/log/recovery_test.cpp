@@ -144,6 +144,8 @@ TEST(LogRecovery, CorruptClosedSegmentIsDetectedByReadAndQuarantinedOnReopen) {
     // Nothing after it is served either.
     EXPECT_EQ(opened.log->read(41).error().code, ErrorCode::kCorruption);
     EXPECT_EQ(opened.log->read_range(35, 50, UINT64_MAX)->size(), 5u);
+    EXPECT_EQ(opened.log->read_batch(35, 50, UINT64_MAX)->size(), 5u);
+    EXPECT_EQ(opened.log->read_batch(40, 50, UINT64_MAX).error().code, ErrorCode::kCorruption);
     ASSERT_TRUE(opened.log->sync().ok());  // records the damage in the meta file
     EXPECT_EQ(opened.log->repair_until(), 100u);
   }

@@ -3,6 +3,8 @@
 // configs, retention, and crash safety of truncation and hard-state writes.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tests/ledger/log/log_test_util.h"
 
 namespace dledger::log {
@@ -99,6 +101,48 @@ TEST(SegmentedLog, GetIsConstantTimeViaIndex) {
   io->reset_counts();
   ASSERT_EQ(log.read_range(61, 70, UINT64_MAX)->size(), 9u);
   EXPECT_EQ(io->count(FileOp::kRead), 1u);
+}
+
+TEST(SegmentedLog, ReadBatchServesTheSameEntriesAsReadRangeWithOneReadPerSegment) {
+  TempDir tmp;
+  auto io = std::make_shared<FaultInjectingFileIo>();
+  Options options = small_options(tmp.log_dir(), io);
+  OpenResult opened = open_ok(options);
+  SegmentedLog& log = *opened.log;
+  ASSERT_TRUE(log.append(make_entries(1, 50, 1)).ok());
+  ASSERT_TRUE(log.append(make_entries(51, 100, 2)).ok());
+  ASSERT_TRUE(log.sync().ok());
+  // Across segments (30 entries each), with and without a byte budget, and one entry at least.
+  for (auto [lo, hi, budget] :
+       {std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>{1, 101, UINT64_MAX},
+        {20, 90, 350},
+        {25, 70, 2000},
+        {42, 90, 1},
+        {100, 101, UINT64_MAX}}) {
+    auto entries = log.read_range(lo, hi, budget);
+    io->reset_counts();
+    auto batch = log.read_batch(lo, hi, budget);
+    ASSERT_TRUE(entries.ok());
+    ASSERT_TRUE(batch.ok());
+    ASSERT_EQ(batch->size(), entries->size()) << lo << ".." << hi << " budget " << budget;
+    std::uint64_t payload = 0;
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+      auto v = (*batch)[i];
+      EXPECT_EQ(v.index, (*entries)[i].index);
+      EXPECT_EQ(v.term, (*entries)[i].term);
+      EXPECT_EQ(v.type, (*entries)[i].type);
+      EXPECT_EQ(v.data, (*entries)[i].data.view());
+      EXPECT_EQ(v.data, payload_for(v.index));
+      payload += v.data.size();
+    }
+    EXPECT_EQ(batch->payload_bytes(), payload);
+    EXPECT_EQ(batch->first_index(), lo);
+    // One pread per segment touched: 30 entries per segment here.
+    std::uint64_t segments = (batch->last_index() - 1) / 30 - (lo - 1) / 30 + 1;
+    EXPECT_EQ(io->count(FileOp::kRead), segments) << lo << ".." << hi;
+  }
+  EXPECT_EQ(log.read_batch(0, 5, UINT64_MAX).error().code, ErrorCode::kOutOfRange);
+  EXPECT_EQ(log.read_batch(90, 102, UINT64_MAX).error().code, ErrorCode::kOutOfRange);
 }
 
 TEST(SegmentedLog, ReopenOfLargeLogDoesNotReadClosedSegments) {

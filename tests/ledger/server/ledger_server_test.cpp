@@ -205,7 +205,7 @@ TEST(LedgerServer, OneAppendMessageInFlightPerFollowerStillCommitsEveryAcknowled
     auto entries = g.at(i)->read(acked.begin()->first, 64u << 20);
     ASSERT_TRUE(entries.ok()) << entries.error().to_string();
     std::size_t matched = 0;
-    for (const auto& e : *entries) {
+    for (raft::EntryBatch::View e : *entries) {
       auto it = acked.find(e.index);
       if (it == acked.end()) continue;
       EXPECT_EQ(e.data, it->second) << "member " << i << " index " << e.index;
@@ -335,7 +335,7 @@ TEST(LedgerServer, ReadNeverExposesEntriesAboveTheCommitIndex) {
   auto range = g.at(leader)->read(1, 1 << 20);
   ASSERT_TRUE(range.ok());
   ASSERT_FALSE(range->empty());
-  EXPECT_LE(range->back().index, status.commit_index);
+  EXPECT_LE(range->last_index(), status.commit_index);
 }
 
 TEST(LedgerServer, LeadershipTransferMovesLeadershipToTheNamedMember) {
