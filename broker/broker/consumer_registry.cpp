@@ -93,6 +93,17 @@ void ConsumerRegistry::expire_locked() {
   expire(producers_);
 }
 
+namespace {
+
+// One row of a connection list (GET_CONSUMER_CONNECTION_LIST / GET_PRODUCER_CONNECTION_LIST).
+remoting::ClientConnection client_connection(const std::string& id, const ClientDetails& details) {
+  return remoting::ClientConnection{
+      id, details.address, std::string(remoting::language_name(details.language).value_or("OTHER")),
+      details.version};
+}
+
+}  // namespace
+
 std::optional<remoting::ProducerConnection> ConsumerRegistry::producer_connection(
     const std::string& group) {
   std::lock_guard lock(mu_);
@@ -101,10 +112,7 @@ std::optional<remoting::ProducerConnection> ConsumerRegistry::producer_connectio
   if (it == producers_.end() || it->second.empty()) return std::nullopt;
   remoting::ProducerConnection out;
   for (const auto& [id, producer] : it->second) {  // by client id
-    out.connections.push_back(
-        {id, producer.details.address,
-         std::string(remoting::language_name(producer.details.language).value_or("OTHER")),
-         producer.details.version});
+    out.connections.push_back(client_connection(id, producer.details));
   }
   return out;
 }
@@ -142,13 +150,7 @@ std::optional<remoting::ConsumerConnection> ConsumerRegistry::connection(const s
   const Client* latest = nullptr;
   std::map<std::string, remoting::SubscriptionData> subscriptions;
   for (const auto& [id, client] : it->second) {  // by client id
-    remoting::ClientConnection connection;
-    connection.client_id = id;
-    connection.client_addr = client.details.address;
-    connection.language =
-        std::string(remoting::language_name(client.details.language).value_or("OTHER"));
-    connection.version = client.details.version;
-    out.connections.push_back(std::move(connection));
+    out.connections.push_back(client_connection(id, client.details));
     if (latest == nullptr || client.last_heartbeat > latest->last_heartbeat) latest = &client;
     for (const auto& sub : client.data.subscriptions) subscriptions[sub.topic] = sub;
   }

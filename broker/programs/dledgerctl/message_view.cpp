@@ -38,23 +38,28 @@ nlohmann::json message_json(const remoting::MessageRecord& record,
 
 namespace {
 
-remoting::MessageProperties decoded_properties(const remoting::MessageRecord& record) {
+// The record's properties; none (and `error` set, when given) if they do not decode.
+remoting::MessageProperties decoded_properties(const remoting::MessageRecord& record,
+                                               std::string* error = nullptr) {
   auto decoded = remoting::decode_message_properties(record.properties);
-  return decoded.ok() ? *decoded : remoting::MessageProperties{};
+  if (decoded.ok()) return *decoded;
+  if (error != nullptr) {
+    *error = decoded.error().message.empty() ? "cannot decode" : decoded.error().message;
+  }
+  return {};
 }
 
 }  // namespace
 
 void print_message_detail(std::ostream& out, const remoting::MessageRecord& record,
                           const std::string& broker_name, const std::string& address) {
-  auto decoded = remoting::decode_message_properties(record.properties);
-  const remoting::MessageProperties properties =
-      decoded.ok() ? *decoded : remoting::MessageProperties{};
+  std::string undecodable;
+  const remoting::MessageProperties properties = decoded_properties(record, &undecodable);
   std::string all;
   for (const auto& [key, value] : properties) {
     all += (all.empty() ? "" : ", ") + key + "=" + printable(value);
   }
-  if (!decoded.ok()) all = "(undecodable: " + decoded.error().message + ")";
+  if (!undecodable.empty()) all = "(undecodable: " + undecodable + ")";
   const std::vector<std::pair<std::string, std::string>> fields = {
       {"msgId", remoting::offset_msg_id(record)},
       {"brokerName", broker_name},
